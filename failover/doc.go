@@ -1,0 +1,58 @@
+// Package failover is the pure policy that decides when roundfeed's polling
+// (SFTP pull) path runs while the push (Discord webhook) path is primary.
+//
+// Two deterministic parts, in the style of etcd's raft core:
+//
+//   - Machine: push health. Outcomes of pushed files (Record) and the number
+//     of players in voice (Tick) switch polling ON and OFF; each input
+//     returns a Result with the transitions and alerts it caused. The
+//     caller logs and alerts; the machine never does.
+//   - Schedule: when the next poll, change probe and full listing are due,
+//     from the time of day (dead hours in a configured zone), players in
+//     voice, the time of the last file and the machine's mode.
+//
+// Neither reads the wall clock, sleeps, starts goroutines, logs or does I/O:
+// time comes from an injected Clock (ManualClock in tests and the
+// simulator). The goroutines and timers live in source/poll. Neither part is
+// safe for concurrent use unless its doc says so; callers serialise.
+//
+// # Configuration
+//
+// ConfigFromEnv and ScheduleConfigFromEnv read these variables. Unset or
+// empty keeps the default; any other value that does not parse is an error
+// naming the variable and the value. Durations are whole seconds ("900") or
+// Go syntax ("15m").
+//
+//	Variable                            Default        Meaning
+//	SMART_FAILOVER_ENABLED              true           false: polling always on, both paths run (rollback)
+//	WEBHOOK_SUCCESS_THRESHOLD           2              consecutive push successes of one kind that turn polling off
+//	WEBHOOK_FAILURE_THRESHOLD           1              consecutive push failures of one kind that turn polling on
+//	WEBHOOK_STATS_SUCCESS_THRESHOLD     0 (inherit)    per-kind override for stats files
+//	WEBHOOK_STATS_FAILURE_THRESHOLD     0 (inherit)    per-kind override for stats files
+//	WEBHOOK_ENDSTATS_SUCCESS_THRESHOLD  0 (inherit)    per-kind override for endstats files
+//	WEBHOOK_ENDSTATS_FAILURE_THRESHOLD  0 (inherit)    per-kind override for endstats files
+//	WEBHOOK_HEARTBEAT_TIMEOUT           900            no push success this long during play: polling on (0: off)
+//	WEBHOOK_HEARTBEAT_MIN_PLAYERS       4              players in voice that mean "play" (heartbeat, alert)
+//	PROLONGED_POLLING_ALERT             3600           alert once when polling stays on this long during play (0: off)
+//	POLL_LADDER                         off            graduated reduction while OFF: "2:5m,10:15m"
+//	POLL_TIMEZONE                       Europe/Paris   IANA zone of the dead hours
+//	POLL_DEAD_HOURS                     02:00-11:00    nothing polled, probed or listed ("off" disables)
+//	POLL_ACTIVE_PLAYERS                 6              players in voice for the active phase
+//	POLL_ACTIVE_INTERVAL                60             poll interval, active phase
+//	POLL_GRACE                          1800           grace phase length after the last file
+//	POLL_GRACE_INTERVAL                 60             poll interval, grace phase
+//	POLL_IDLE_INTERVAL                  600            poll interval, idle phase
+//	PROBE_INTERVAL                      60             change probe while polling is off (0: off)
+//	ANTI_ENTROPY_INTERVAL               1800           full listing whatever the mode (0: off)
+//
+// # Decisions
+//
+// Each file kind counts its own consecutive successes, so the default
+// threshold 2 means two rounds, not one round's stats and endstats.
+// Deferred (endstats before its round) counts as neither success nor
+// failure. A heartbeat failover raises AlertHeartbeat in addition to the
+// transition, because a silently dead push path is what an operator must
+// hear about. Dead hours pause probes and anti-entropy too; the first plan
+// after them makes a full listing due at once, so a file written at 03:00
+// is found at 11:00 at the latest.
+package failover
