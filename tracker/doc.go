@@ -1,0 +1,25 @@
+// Package tracker is roundfeed's exactly-once bookkeeping: it answers "has
+// this file been processed, or is someone working on it?" for a key of
+// server + file name.
+//
+// A worker first claims a file (Tracker.Claim). The claim carries a lease: a
+// crash between claim and done leaves a lease that expires (default 2 min),
+// after which the file can be claimed again. The worker then imports the file
+// and marks it done with Tracker.MarkDone inside the same database
+// transaction as the import, so "imported" and "marked" commit together or
+// not at all. A failure is recorded with a retry time (Tracker.Fail); after
+// MaxAttempts failures (default 5) the file is quarantined and only a forced
+// claim (an operator's retry command, a backfill) takes it again.
+//
+// Claim checks, cheapest first: the file's age (files older than the lookback
+// window, 7 days by default, are not auto-processed), an in-memory set of
+// files this process knows to be done or in flight, then the table.
+//
+// Two implementations: Memory, for tests and library users without a
+// database, and SQL, over database/sql (tested with modernc.org/sqlite; the
+// statements are portable to PostgreSQL). The conformance suite in
+// tracker/trackertest runs against both and is meant for any new backend.
+//
+// The package imports nothing else of roundfeed: servers, names and "via"
+// are plain strings.
+package tracker
