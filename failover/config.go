@@ -57,7 +57,7 @@ type KindThresholds struct {
 }
 
 // LadderStep is one rung of the graduated reduction: once the success streak
-// (push successes of any kind since the last failure) reaches After, polling
+// (push successes of any kind since the last failure or failover) reaches After, polling
 // while OFF runs every Interval.
 type LadderStep struct {
 	After    int
@@ -151,19 +151,22 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	c := DefaultConfig()
 	r := &envReader{lookup: lookup}
 	r.boolean(EnvEnabled, &c.Enabled)
-	r.integer(EnvSuccessThreshold, &c.SuccessThreshold)
-	r.integer(EnvFailureThreshold, &c.FailureThreshold)
-	r.integer(EnvStatsSuccessThreshold, &c.Stats.SuccessThreshold)
-	r.integer(EnvStatsFailureThreshold, &c.Stats.FailureThreshold)
-	r.integer(EnvEndstatsSuccessThreshold, &c.Endstats.SuccessThreshold)
-	r.integer(EnvEndstatsFailureThreshold, &c.Endstats.FailureThreshold)
-	r.seconds(EnvHeartbeatTimeout, &c.HeartbeatTimeout)
-	r.integer(EnvHeartbeatMinPlayers, &c.HeartbeatMinPlayers)
-	r.seconds(EnvProlongedPolling, &c.ProlongedPolling)
+	r.integer(EnvSuccessThreshold, &c.SuccessThreshold, 1)
+	r.integer(EnvFailureThreshold, &c.FailureThreshold, 1)
+	r.integer(EnvStatsSuccessThreshold, &c.Stats.SuccessThreshold, 0)
+	r.integer(EnvStatsFailureThreshold, &c.Stats.FailureThreshold, 0)
+	r.integer(EnvEndstatsSuccessThreshold, &c.Endstats.SuccessThreshold, 0)
+	r.integer(EnvEndstatsFailureThreshold, &c.Endstats.FailureThreshold, 0)
+	r.seconds(EnvHeartbeatTimeout, &c.HeartbeatTimeout, false)
+	r.integer(EnvHeartbeatMinPlayers, &c.HeartbeatMinPlayers, 0)
+	r.seconds(EnvProlongedPolling, &c.ProlongedPolling, false)
 	if v, ok := r.get(EnvLadder); ok {
 		l, err := ParseLadder(v)
+		if err == nil {
+			err = Config{SuccessThreshold: 1, FailureThreshold: 1, Ladder: l}.Validate()
+		}
 		if err != nil {
-			r.fail(EnvLadder, v, err.Error())
+			r.fail(EnvLadder, v, strings.ReplaceAll(err.Error(), "failover: ", ""))
 		} else {
 			c.Ladder = l
 		}
@@ -171,10 +174,9 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if len(r.errs) > 0 {
 		return c, errors.Join(r.errs...)
 	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("failover: configuration from environment: %w", err)
-	}
-	return c, nil
+	// Every field was range-checked above with its variable's name; this
+	// catches what a future field might miss.
+	return c, c.Validate()
 }
 
 // ParseLadder parses a ladder written as comma-separated "successes:interval"

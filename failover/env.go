@@ -47,7 +47,8 @@ func (r *envReader) boolean(name string, dst *bool) {
 	}
 }
 
-func (r *envReader) integer(name string, dst *int) {
+// integer reads a whole number of at least min.
+func (r *envReader) integer(name string, dst *int, min int) {
 	v, ok := r.get(name)
 	if !ok {
 		return
@@ -57,12 +58,16 @@ func (r *envReader) integer(name string, dst *int) {
 		r.fail(name, v, "not an integer")
 		return
 	}
+	if n < min {
+		r.fail(name, v, fmt.Sprintf("must be at least %d", min))
+		return
+	}
 	*dst = n
 }
 
 // seconds reads a duration given as whole seconds ("900") or in Go syntax
-// ("15m", "90s").
-func (r *envReader) seconds(name string, dst *time.Duration) {
+// ("15m", "90s"). Negative is refused; so is zero when positive is set.
+func (r *envReader) seconds(name string, dst *time.Duration, positive bool) {
 	v, ok := r.get(name)
 	if !ok {
 		return
@@ -72,19 +77,29 @@ func (r *envReader) seconds(name string, dst *time.Duration) {
 		r.fail(name, v, err.Error())
 		return
 	}
+	if positive && d == 0 {
+		r.fail(name, v, "must be positive")
+		return
+	}
 	*dst = d
 }
 
 func parseSeconds(v string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 || n > int64((1<<63-1)/time.Second) {
-			return 0, fmt.Errorf("seconds out of range")
+		if n < 0 {
+			return 0, fmt.Errorf("must not be negative")
+		}
+		if n > int64((1<<63-1)/time.Second) {
+			return 0, fmt.Errorf("too large")
 		}
 		return time.Duration(n) * time.Second, nil
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
 		return 0, fmt.Errorf("not a duration (whole seconds like 900, or 15m)")
+	}
+	if d < 0 {
+		return 0, fmt.Errorf("must not be negative")
 	}
 	return d, nil
 }

@@ -34,7 +34,7 @@ type Machine struct {
 
 	succ   [3]int // consecutive successes per Kind (index 0 unused)
 	fail   [3]int // consecutive failures per Kind
-	streak int    // successes of any kind since the last failure (the ladder's count)
+	streak int    // successes of any kind since the last failure or failover (the ladder's count)
 
 	lastSuccess, lastFailure time.Time
 	lastFailureReason        string
@@ -239,7 +239,7 @@ func (m *Machine) transition(to Mode, why string, now time.Time) Transition {
 	m.gen++
 	switch to {
 	case PollingOn:
-		m.succ = [3]int{}
+		m.succ, m.streak = [3]int{}, 0
 		m.activeOn, m.prolonged = 0, false
 	case PollingOff:
 		m.fail = [3]int{}

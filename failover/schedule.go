@@ -117,7 +117,11 @@ func ScheduleConfigFromEnv(lookup func(string) (string, bool)) (ScheduleConfig, 
 	c := DefaultScheduleConfig()
 	r := &envReader{lookup: lookup}
 	if v, ok := r.get(EnvZone); ok {
-		c.Zone = v
+		if _, err := time.LoadLocation(v); err != nil {
+			r.fail(EnvZone, v, "not an IANA time zone known here (is tzdata installed?)")
+		} else {
+			c.Zone = v
+		}
 	}
 	if v, ok := r.get(EnvDeadHours); ok {
 		from, until, err := parseDeadHours(v)
@@ -127,20 +131,19 @@ func ScheduleConfigFromEnv(lookup func(string) (string, bool)) (ScheduleConfig, 
 			c.DeadFrom, c.DeadUntil = from, until
 		}
 	}
-	r.integer(EnvActivePlayers, &c.ActivePlayers)
-	r.seconds(EnvActiveInterval, &c.ActiveInterval)
-	r.seconds(EnvGrace, &c.Grace)
-	r.seconds(EnvGraceInterval, &c.GraceInterval)
-	r.seconds(EnvIdleInterval, &c.IdleInterval)
-	r.seconds(EnvProbeInterval, &c.ProbeInterval)
-	r.seconds(EnvAntiEntropyInterval, &c.AntiEntropyInterval)
+	r.integer(EnvActivePlayers, &c.ActivePlayers, 0)
+	r.seconds(EnvActiveInterval, &c.ActiveInterval, true)
+	r.seconds(EnvGrace, &c.Grace, false)
+	r.seconds(EnvGraceInterval, &c.GraceInterval, true)
+	r.seconds(EnvIdleInterval, &c.IdleInterval, true)
+	r.seconds(EnvProbeInterval, &c.ProbeInterval, false)
+	r.seconds(EnvAntiEntropyInterval, &c.AntiEntropyInterval, false)
 	if len(r.errs) > 0 {
 		return c, errors.Join(r.errs...)
 	}
-	if err := c.Validate(); err != nil {
-		return c, fmt.Errorf("failover: schedule configuration from environment: %w", err)
-	}
-	return c, nil
+	// Every field was checked above with its variable's name (the default
+	// zone only fails without tzdata).
+	return c, c.Validate()
 }
 
 // parseDeadHours parses "02:00-11:00" or "off".
