@@ -9,17 +9,11 @@ import (
 // time.Now themselves, so tests and the simulator run them on virtual time.
 //
 // Now must be safe for concurrent use when the clock is shared between
-// goroutines (the system clock and ManualClock are).
+// goroutines (ManualClock is). The package has no wall clock of its own, on
+// purpose; source/poll provides one.
 type Clock interface {
 	Now() time.Time
 }
-
-// SystemClock is the wall clock. Use it in production; use ManualClock in
-// tests and simulations.
-type SystemClock struct{}
-
-// Now returns time.Now().
-func (SystemClock) Now() time.Time { return time.Now() }
 
 // ManualClock is a Clock that moves only when told to: Advance and Set. It is
 // meant for tests and the simulator. It is safe for concurrent use.
