@@ -264,13 +264,13 @@ type DiffPlayer struct {
 	TimePlayedSeconds                               int
 	TimePlayedMinutes                               float64
 	Weapons                                         []Weapon
-	// Extended is the differential extended map. It is nil when the R2 line
-	// had no TAB section; TimeDeadRatio below is then the only extended
-	// value (the reader adds that key regardless).
+	// Extended is the differential extended map, nil for an r2_only player
+	// without a TAB section.
 	Extended *Extended
-	// TimeDeadRatio duplicates Extended.TimeDeadRatio and is set even when
-	// Extended is nil (not for r2_only players without extended data).
-	TimeDeadRatio float64
+	// ExtendedOnlyDeadRatio is set when the R2 line had no TAB section but
+	// the player was diffed: the reader then reports only time_dead_ratio
+	// (Extended.TimeDeadRatio); the other Extended fields are meaningless.
+	ExtendedOnlyDeadRatio bool
 	// RatiosUnknown (native, S4): Extended.DPM and Extended.TankMeatshield
 	// cannot be derived for R2 alone and are reported as unknown (null);
 	// Extended.KDRatio is recomputed from the differential kills/deaths.
@@ -280,8 +280,12 @@ type DiffPlayer struct {
 // SummaryPlayer is one row of the match summary (R2 cumulative values, with
 // the R2-only extended fields summed with R1).
 type SummaryPlayer struct {
-	GUID     string
+	GUID string
+	// Extended is nil when the R2 line had no TAB section and the player
+	// was not in R1.
 	Extended *Extended
+	// ExtendedOnlyDeadRatio: as in DiffPlayer (no TAB section, player in R1).
+	ExtendedOnlyDeadRatio bool
 }
 
 // R2 status values.
@@ -352,4 +356,15 @@ type Endstats struct {
 	Versus  []Versus
 	// Diagnostics lists skipped lines.
 	Diagnostics []Diagnostic
+}
+
+// Link is the result of linking an endstats file to its stats file
+// (endstats-format.md section 5).
+type Link struct {
+	// Found is false when no stats file qualifies.
+	Found bool
+	// StatsFile is the linked stats file name.
+	StatsFile FileName
+	// DeltaSeconds is the stats time minus the endstats time, in seconds.
+	DeltaSeconds int
 }
