@@ -75,7 +75,7 @@ func (t *Memory) Claim(ctx context.Context, r Request) (Claim, error) {
 	rec.LeaseUntil = now.Add(t.cfg.Lease)
 	rec.RetryAt = time.Time{}
 	rec.Updated = now
-	return Claim{Server: r.Server, Name: r.Name, Token: tok, Via: rec.Via, Attempts: rec.Attempts, LeaseUntil: rec.LeaseUntil}, nil
+	return Claim{Server: r.Server, Name: r.Name, Token: tok, Via: rec.Via, Attempts: rec.Attempts, FirstSeen: rec.FirstSeen, LeaseUntil: rec.LeaseUntil}, nil
 }
 
 // settle runs f on the record of a current claim.

@@ -118,7 +118,7 @@ WHERE server = ? AND name = ? AND (
 	(state = 'claimed' AND lease_until_ms <= ?)
 	OR (state IN ('pending', 'failed') AND (retry_at_ms <= ? OR ? = 1))
 	OR (state = 'quarantined' AND ? = 1))
-RETURNING via, attempts`,
+RETURNING via, attempts, first_seen_ms`,
 		state: `SELECT state, lease_until_ms, retry_at_ms FROM processed_files WHERE server = ? AND name = ?`,
 		done: `UPDATE processed_files SET state = 'done', token = '', lease_until_ms = 0, sha256 = ?, size = ?, done_ms = ?, updated_ms = ?, last_error = ''
 WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?`,
@@ -220,12 +220,14 @@ func (t *SQL) Claim(ctx context.Context, r Request) (Claim, error) {
 			return Claim{}, fmt.Errorf("tracker: claim %s/%s: %w", r.Server, r.Name, err)
 		}
 		if n, err := res.RowsAffected(); err == nil && n == 1 {
-			c.Via = r.Via
+			c.Via, c.FirstSeen = r.Via, fromMS(nowMS)
 			t.noteClaim(k, c.LeaseUntil)
 			return c, nil
 		}
-		err = t.db.QueryRowContext(ctx, t.q.take, tok, leaseMS, nowMS, r.Server, r.Name, nowMS, nowMS, b2i(r.Force), b2i(r.Force)).Scan(&c.Via, &c.Attempts)
+		var first int64
+		err = t.db.QueryRowContext(ctx, t.q.take, tok, leaseMS, nowMS, r.Server, r.Name, nowMS, nowMS, b2i(r.Force), b2i(r.Force)).Scan(&c.Via, &c.Attempts, &first)
 		if err == nil {
+			c.FirstSeen = fromMS(first)
 			t.noteClaim(k, c.LeaseUntil)
 			return c, nil
 		}

@@ -113,6 +113,9 @@ type Claim struct {
 	Via string
 	// Attempts is the number of failures recorded before this claim.
 	Attempts int
+	// FirstSeen is when the file was first claimed (deferral deadlines
+	// count from it, across restarts).
+	FirstSeen time.Time
 	// LeaseUntil is when the claim expires.
 	LeaseUntil time.Time
 }

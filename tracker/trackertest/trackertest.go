@@ -293,12 +293,19 @@ func testViaFirstSeen(t *testing.T, e *env) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !c.FirstSeen.Equal(Epoch) {
+		t.Errorf("first claim: first seen %v, want %v", c.FirstSeen, Epoch)
+	}
 	if err := e.tr.Release(e.ctx, c, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	e.clock.Advance(time.Minute)
 	c, err = e.tr.Claim(e.ctx, tracker.Request{Server: srv, Name: file, Via: "poll"})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if !c.FirstSeen.Equal(Epoch) {
+		t.Errorf("reclaim: first seen %v, want %v", c.FirstSeen, Epoch)
 	}
 	if c.Via != "webhook" || e.get(t, srv, file).Via != "webhook" {
 		t.Errorf("via = %q, want the first sighting's %q", c.Via, "webhook")
