@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"math"
@@ -37,13 +38,34 @@ type Row struct {
 	Failovers int `json:"failovers"`
 }
 
+// WriteJSON writes rows as an indented JSON array, the format of the
+// command's -json output and of the golden file.
+func WriteJSON(w io.Writer, rows []Row) error {
+	if rows == nil {
+		rows = []Row{}
+	}
+	b, err := json.MarshalIndent(rows, "", "  ")
+	if err != nil {
+		return fmt.Errorf("sim: encode rows: %w", err)
+	}
+	if _, err := w.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("sim: write json: %w", err)
+	}
+	return nil
+}
+
 // WriteTable writes rows as an aligned text table.
 func WriteTable(w io.Writer, rows []Row) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\tscenario\tfiles\tlost\tdup\tp50 s\tp99 s\tmax s\thandshakes/h\tdiscovery/h\tfailovers\t")
+	// Numbers align right, names left: pad the names to their column's width.
+	pw, sw := len("policy"), len("scenario")
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%d\t\n",
-			r.Policy, r.Scenario, r.Files, r.Lost, r.Duplicates,
+		pw, sw = max(pw, len(r.Policy)), max(sw, len(r.Scenario))
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "%-*s\t%-*s\tfiles\tlost\tdup\tp50 s\tp99 s\tmax s\thandshakes/h\tdiscovery/h\tfailovers\t\n", pw, "policy", sw, "scenario")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%-*s\t%-*s\t%d\t%d\t%d\t%.1f\t%.1f\t%.1f\t%.2f\t%.1f\t%d\t\n",
+			pw, r.Policy, sw, r.Scenario, r.Files, r.Lost, r.Duplicates,
 			r.LatencyP50, r.LatencyP99, r.LatencyMax,
 			r.HandshakesPerActiveHour, r.DiscoveryPerActiveHour, r.Failovers)
 	}

@@ -67,7 +67,6 @@ type faults struct {
 
 // Shape of a game night.
 const (
-	initialFiles  = 200 // files already in the stats folder, all processed
 	sessionStart  = 20 * time.Hour
 	sessionEnd    = 25 * time.Hour // 01:00 the next day
 	rampStart     = 19*time.Hour + 45*time.Minute
@@ -91,9 +90,13 @@ var maps = []string{
 
 // newScript builds the world for one scenario.
 func newScript(sc Scenario, seed uint64, nights int) *script {
+	// The nights come from the seed alone, so every scenario plays the same
+	// rounds until its fault changes them; the fault times come from the
+	// seed and the scenario.
+	rng := rand.New(rand.NewPCG(seed, 0x726f756e64666565))
 	h := fnv.New64a()
 	h.Write([]byte(sc.Name))
-	rng := rand.New(rand.NewPCG(seed, h.Sum64()))
+	frng := rand.New(rand.NewPCG(seed, h.Sum64()))
 	s := &script{
 		seed:  seed,
 		start: firstNight.Add(runStartClock),
@@ -106,8 +109,8 @@ func newScript(sc Scenario, seed uint64, nights int) *script {
 	for i := 0; i < nights; i++ {
 		day := firstNight.AddDate(0, 0, i)
 		// The fault strikes mid-session at a seeded time between 21:00 and 23:30.
-		faultAt := day.Add(21*time.Hour + jitter(rng, 150*time.Minute))
-		n := night{day: day, rng: rng, faultAt: faultAt, sc: sc}
+		faultAt := day.Add(21*time.Hour + jitter(frng, 150*time.Minute))
+		n := night{day: day, rng: rng, frng: frng, faultAt: faultAt, sc: sc}
 		n.generate(s)
 	}
 	sort.SliceStable(s.files, func(i, j int) bool { return s.files[i].written.Before(s.files[j].written) })
@@ -118,7 +121,8 @@ func newScript(sc Scenario, seed uint64, nights int) *script {
 // night generates one session.
 type night struct {
 	day     time.Time
-	rng     *rand.Rand
+	rng     *rand.Rand // the night's shape
+	frng    *rand.Rand // the fault's details
 	faultAt time.Time
 	sc      Scenario
 }
@@ -143,8 +147,6 @@ func (n *night) generate(s *script) {
 		s.players = append(s.players, playerStep{at: n.day.Add(sessionEnd + m), n: cur - int(int64(cur)*int64(m)/int64(fall))})
 	}
 
-	n.faults(s)
-
 	// Rounds: one every 5-12 min from 20:00 to 01:00, R1 then R2 of each map.
 	t := n.day.Add(sessionStart).Add(roundGap(rng))
 	mapIdx := rng.IntN(len(maps))
@@ -159,7 +161,7 @@ func (n *night) generate(s *script) {
 			// The round in progress dies with the server; the first round
 			// after the reboot ends 4 min after it is back, while the
 			// notifier is still down.
-			t = rebootUp.Add(4 * time.Minute).Add(time.Duration(rng.IntN(1000)) * time.Millisecond)
+			t = rebootUp.Add(4 * time.Minute).Add(jitter(n.frng, time.Second))
 			rebootUp = time.Time{}
 		}
 		corrupt := n.sc.Name == ScenarioCorruptFile && !corrupted && !t.Before(n.faultAt)
@@ -173,10 +175,21 @@ func (n *night) generate(s *script) {
 		}
 		t = t.Add(roundGap(rng))
 	}
+	if n.sc.Name == ScenarioBotRestart {
+		// Down from 20 s before the first file written after the fault
+		// time, so the restart always costs a webhook message.
+		for _, f := range s.files {
+			if !f.written.Before(n.faultAt) {
+				n.faultAt = f.written.Add(-20 * time.Second)
+				break
+			}
+		}
+	}
+	n.faults(s)
 	if n.sc.Name == ScenarioDeadHours {
 		// A late private round at 03:00 whose webhook messages Discord loses.
-		at := n.day.AddDate(0, 0, 1).Add(3 * time.Hour).Add(jitter(rng, time.Minute))
-		n.round(s, at, maps[rng.IntN(len(maps))], 1, false, true)
+		at := n.day.AddDate(0, 0, 1).Add(3 * time.Hour).Add(jitter(n.frng, time.Minute))
+		n.round(s, at, maps[n.frng.IntN(len(maps))], 1, false, true)
 	}
 }
 

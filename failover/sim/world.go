@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"context"
+	"log/slog"
+	"strconv"
 	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
@@ -48,13 +51,25 @@ type world struct {
 	notified    map[string]bool
 	sends       map[string]int // messages sent per file name, for per-message draws
 
-	bot   *bot // nil while the bot is down
-	snap  []byte
-	track map[string]*claim
+	folderFiles int // files in the folder before the run, all imported
+
+	bot    *bot // nil while the bot is down
+	starts int  // bot incarnations so far
+	snap   []byte
+	track  map[string]*claim
 
 	handshakes, discovery int // counted while >= activePlayers are in voice
 	failovers             int
 	err                   error
+	log                   *slog.Logger
+}
+
+// logf logs one event at virtual time.
+func (w *world) logf(msg string, args ...any) {
+	if !w.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	w.log.Info(msg, append([]any{"at", w.now().Format("01-02 15:04:05.000")}, args...)...)
 }
 
 // file is one file in the stats folder.
@@ -74,17 +89,23 @@ type claim struct {
 	until time.Time
 }
 
-func newWorld(pol Policy, sc Scenario, seed uint64, nights int) (*world, error) {
-	s := newScript(sc, seed, nights)
+func newWorld(pol Policy, sc Scenario, o Options) (*world, error) {
+	s := newScript(sc, o.Seed, o.Nights)
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	w := &world{
-		pol:      pol,
-		sc:       sc,
-		s:        s,
-		clk:      failover.NewManualClock(s.start),
-		files:    make(map[string]*file),
-		notified: make(map[string]bool),
-		sends:    make(map[string]int),
-		track:    make(map[string]*claim),
+		log:         log,
+		folderFiles: o.FolderFiles,
+		pol:         pol,
+		sc:          sc,
+		s:           s,
+		clk:         failover.NewManualClock(s.start),
+		files:       make(map[string]*file),
+		notified:    make(map[string]bool),
+		sends:       make(map[string]int),
+		track:       make(map[string]*claim),
 	}
 	w.mcfg = failover.DefaultConfig()
 	w.mcfg.Enabled = pol.smart
@@ -133,7 +154,7 @@ func (w *world) countRequests(n int) {
 // readdir per batch of entries (plus "." and ".."), the readdir that
 // returns EOF, and close.
 func (w *world) listingRequests() int {
-	entries := initialFiles + len(w.order) + 2
+	entries := w.folderFiles + len(w.order) + 2
 	return 1 + (entries+readdirBatch-1)/readdirBatch + 1 + 1
 }
 
@@ -179,6 +200,7 @@ func (w *world) write(spec fileSpec) {
 	now := w.now()
 	f := &file{spec: spec, mtime: now.Truncate(time.Second)}
 	w.files[spec.name] = f
+	w.logf("written", "file", spec.name, "players", w.s.playersAt(now), "notifier", w.notifierUp(now), "ssh", w.sshUp(now))
 	w.order = append(w.order, f)
 	w.folderMtime = f.mtime
 	if w.notifierUp(now) {
@@ -191,7 +213,7 @@ func (w *world) write(spec fileSpec) {
 // delay returns a per-message delay in [lo, hi) milliseconds.
 func (w *world) delay(name, what string, lo, hi int) time.Duration {
 	n := w.sends[name]
-	x := draw(w.s.seed, w.sc.Name, what, name, string(rune('0'+n%10)))
+	x := draw(w.s.seed, w.sc.Name, what, name, strconv.Itoa(n))
 	return time.Duration(lo+int(x*float64(hi-lo))) * time.Millisecond
 }
 
@@ -205,10 +227,11 @@ func (w *world) notify(name string) {
 	w.sends[name]++
 	f := w.files[name]
 	lost := f.spec.pushLost || inAny(w.s.faults.discordLoss, now)
-	if w.s.flapLoss > 0 && draw(w.s.seed, w.sc.Name, "flap", name, string(rune('0'+w.sends[name]%10))) < w.s.flapLoss {
+	if w.s.flapLoss > 0 && draw(w.s.seed, w.sc.Name, "flap", name, strconv.Itoa(w.sends[name])) < w.s.flapLoss {
 		lost = true
 	}
 	if lost {
+		w.logf("webhook lost", "file", name)
 		return
 	}
 	w.q.at(now.Add(w.delay(name, "discord", 200, 1500)), func() {
@@ -242,6 +265,7 @@ func (w *world) botStop() {
 	if w.bot == nil {
 		return
 	}
+	w.logf("bot down")
 	w.bot = nil
 }
 
@@ -260,6 +284,7 @@ func (w *world) botStart() {
 		}
 	}
 	w.bot = newBot(w, m)
+	w.logf("bot up", "incarnation", w.starts)
 	w.bot.start()
 }
 
@@ -267,9 +292,13 @@ func (w *world) botStart() {
 // bot persists it on every transition.
 func (w *world) result(b *bot, r failover.Result) {
 	for _, t := range r.Transitions {
+		w.logf("transition", "from", t.From, "to", t.To, "reason", t.Reason)
 		if t.From == failover.PollingOff && t.To == failover.PollingOn {
 			w.failovers++
 		}
+	}
+	for _, a := range r.Alerts {
+		w.logf("alert", "kind", a.Kind, "reason", a.Reason)
 	}
 	if len(r.Transitions) > 0 {
 		snap, err := b.m.Snapshot()
@@ -327,7 +356,13 @@ func (w *world) commit(name string, owner int) bool {
 	if f.done.IsZero() {
 		f.done = w.now()
 	}
+	w.logf("imported", "file", name, "latency", f.done.Sub(f.spec.written).Round(100*time.Millisecond), "corrupt", f.spec.corrupt)
 	return true
+}
+
+func (w *world) isDone(name string) bool {
+	c := w.track[name]
+	return c != nil && c.done
 }
 
 // row computes the table row.

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestJSONKeys checks the -json output: an array of rows with exactly the
+// documented keys, filtered by -policy and -scenario.
+func TestJSONKeys(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	if err := run([]string{"-seed", "3", "-nights", "1", "-json", "-policy", "roundfeed,both", "-scenario", "healthy"}, &out, &errOut); err != nil {
+		t.Fatalf("run: %v (stderr %s)", err, errOut.String())
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+		t.Fatalf("output is not a JSON array: %v\n%s", err, out.String())
+	}
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 2 (two policies, one scenario)", len(rows))
+	}
+	want := []string{"policy", "scenario", "files", "lost", "duplicates", "latency_p50_s", "latency_p99_s",
+		"latency_max_s", "ssh_handshakes_per_active_hour", "discovery_requests_per_active_hour", "failovers"}
+	slices.Sort(want)
+	for _, r := range rows {
+		var keys []string
+		for k := range r {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if !slices.Equal(keys, want) {
+			t.Errorf("keys %v, want exactly %v", keys, want)
+		}
+		if r["scenario"] != "healthy" {
+			t.Errorf("scenario %v, want healthy", r["scenario"])
+		}
+	}
+	if rows[0]["policy"] != "both" || rows[1]["policy"] != "roundfeed" {
+		t.Errorf("policies %v, %v: want table order both, roundfeed", rows[0]["policy"], rows[1]["policy"])
+	}
+}
+
+// TestSameSeedSameOutput runs the command twice.
+func TestSameSeedSameOutput(t *testing.T) {
+	t.Parallel()
+	var a, b bytes.Buffer
+	args := []string{"-seed", "9", "-nights", "1", "-scenario", "flapping,bot-restart"}
+	if err := run(args, &a, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(args, &b, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if a.String() != b.String() {
+		t.Errorf("two runs differ:\n%s\n%s", a.String(), b.String())
+	}
+	if lines := strings.Count(a.String(), "\n"); lines != 7 {
+		t.Errorf("%d lines, want a header and 6 rows:\n%s", lines, a.String())
+	}
+}
+
+func TestBadArguments(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"-policy", "nope,both,worse"}, []string{`unknown policy "nope"`, `unknown policy "worse"`}},
+		{[]string{"-scenario", "meteor"}, []string{`unknown scenario "meteor"`}},
+		{[]string{"-nights", "0"}, []string{"nights 0"}},
+		{[]string{"extra"}, []string{`unexpected argument "extra"`}},
+	} {
+		err := run(c.args, &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil {
+			t.Errorf("%v: no error", c.args)
+			continue
+		}
+		for _, w := range c.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%v: error %q does not say %q", c.args, err, w)
+			}
+		}
+	}
+}
+
+func TestList(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := run([]string{"-list"}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"policy   roundfeed", "scenario dead-hours"} {
+		if !strings.Contains(out.String(), w) {
+			t.Errorf("-list output lacks %q:\n%s", w, out.String())
+		}
+	}
+}
+
+// TestVerbose logs events with virtual time.
+func TestVerbose(t *testing.T) {
+	t.Parallel()
+	var out, log bytes.Buffer
+	if err := run([]string{"-v", "-policy", "roundfeed", "-scenario", "notifier-crash"}, &out, &log); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{`msg="missed by push"`, "msg=transition", `at="01-15 `, "policy=roundfeed"} {
+		if !strings.Contains(log.String(), w) {
+			t.Errorf("log lacks %q", w)
+		}
+	}
+	if strings.Contains(log.String(), " time=") || strings.HasPrefix(log.String(), "time=") {
+		t.Errorf("log carries wall-clock time")
+	}
+}
