@@ -6,6 +6,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/pkg/sftp"
 )
@@ -15,7 +16,8 @@ import (
 // second path.Clean, so ".." cannot climb out of it. Links are refused, so a
 // client cannot make a path that leads out either.
 type rootFS struct {
-	root string
+	root   string
+	served *atomic.Uint64 // file bytes read by clients
 }
 
 func (r rootFS) handlers() sftp.Handlers {
@@ -28,7 +30,23 @@ func (r rootFS) local(p string) string {
 
 // Fileread opens a file for reading.
 func (r rootFS) Fileread(req *sftp.Request) (io.ReaderAt, error) {
-	return os.Open(r.local(req.Filepath))
+	f, err := os.Open(r.local(req.Filepath))
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{f, r.served}, nil
+}
+
+// countingFile counts the bytes clients read; the request server closes it.
+type countingFile struct {
+	*os.File
+	n *atomic.Uint64
+}
+
+func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.File.ReadAt(p, off)
+	c.n.Add(uint64(n))
+	return n, err
 }
 
 // Filewrite opens a file for writing with the request's flags.

@@ -53,8 +53,8 @@ type Server struct {
 	closed bool
 	wg     sync.WaitGroup
 
-	handshakes, globalRequests atomic.Uint64
-	stall                      atomic.Bool
+	handshakes, globalRequests, served atomic.Uint64
+	stall                              atomic.Bool
 }
 
 // NewServer generates keys, writes the client key and known_hosts to KeyDir
@@ -196,6 +196,9 @@ func (s *Server) ClientSigner() ssh.Signer { return s.client.Signer }
 
 // Handshakes returns how many SSH handshakes completed.
 func (s *Server) Handshakes() uint64 { return s.handshakes.Load() }
+
+// BytesServed returns how many file bytes clients have read.
+func (s *Server) BytesServed() uint64 { return s.served.Load() }
 
 // GlobalRequests returns how many global requests (keepalives) arrived.
 func (s *Server) GlobalRequests() uint64 { return s.globalRequests.Load() }
@@ -361,7 +364,7 @@ func (s *Server) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 		}
 		req.Reply(true, nil)
 		started = true
-		srv := sftp.NewRequestServer(ch, rootFS{root: s.dir}.handlers())
+		srv := sftp.NewRequestServer(ch, rootFS{root: s.dir, served: &s.served}.handlers())
 		go func() {
 			defer close(served)
 			srv.Serve()
