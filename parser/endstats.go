@@ -55,10 +55,12 @@ func isAwardTitle(s string) bool {
 // ParseEndstats is safe for concurrent use.
 func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 	es := &Endstats{Mode: opt.Mode}
-	es.File = newFileMeta(name, data)
 	if len(data) > opt.maxSize() {
+		es.File = newFileMeta(name, nil, false)
+		es.File.Size = len(data)
 		return es, tooLarge(name, len(data), opt.maxSize())
 	}
+	es.File = newFileMeta(name, data, true)
 	if !es.File.FilenameOK || es.File.Parsed.Kind != KindEndstats {
 		return es, &ParseError{File: name, Code: CodeBadFilename, Msg: "name does not match the endstats grammar"}
 	}

@@ -24,10 +24,12 @@ import (
 // ParseStats is safe for concurrent use.
 func ParseStats(name string, data []byte, opt Options) (*Stats, error) {
 	st := &Stats{Mode: opt.Mode}
-	st.File = newFileMeta(name, data)
 	if len(data) > opt.maxSize() {
+		st.File = newFileMeta(name, nil, false)
+		st.File.Size = len(data)
 		return st, tooLarge(name, len(data), opt.maxSize())
 	}
+	st.File = newFileMeta(name, data, true)
 	var text string
 	if utf8.Valid(data) {
 		text = string(data)
@@ -45,15 +47,18 @@ func ParseStats(name string, data []byte, opt Options) (*Stats, error) {
 	return st, nil
 }
 
-// newFileMeta fills the file metadata of section 11.
-func newFileMeta(name string, data []byte) FileMeta {
-	sum := sha256.Sum256(data)
+// newFileMeta fills the file metadata of section 11; without hash (a
+// refused file) SHA256 stays empty.
+func newFileMeta(name string, data []byte, hash bool) FileMeta {
 	m := FileMeta{
 		Name:           name,
 		Size:           len(data),
-		SHA256:         hex.EncodeToString(sum[:]),
 		IsEndstats:     strings.HasSuffix(name, endstatsSuffix),
 		IsRound2ByName: strings.Contains(name, "-round-2.txt"),
+	}
+	if hash {
+		sum := sha256.Sum256(data)
+		m.SHA256 = hex.EncodeToString(sum[:])
 	}
 	if fn, err := ParseFileName(name); err == nil {
 		m.FilenameOK = true
@@ -79,6 +84,11 @@ type statsParser struct {
 
 	weapons []Weapon   // backing store for all players' Weapons
 	exts    []Extended // backing store for all players' Extended
+
+	// Weapon tokens of the current line (reused, not cleared: only the
+	// first ntok entries are meaningful; bad only when !fast).
+	vals [maxWeaponTokens]int64
+	bad  [maxWeaponTokens]bool
 }
 
 func (p *statsParser) fail(line int, field string, code ErrorCode, msg string) error {
@@ -109,7 +119,7 @@ func (p *statsParser) parse(text string) error {
 	est := strings.Count(text[it.pos:], "\n") + 1
 	p.st.Players = make([]Player, 0, est)
 	p.exts = make([]Extended, 0, est)
-	p.weapons = make([]Weapon, 0, est*8)
+	p.weapons = make([]Weapon, 0, est*12)
 
 	for {
 		line, term, ok := it.next()
@@ -302,20 +312,26 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 		extSec = stats[i+1:]
 	}
 
-	var toks [maxWeaponTokens]string
-	ntok := 0
-	for r := weaponSec; ; {
-		var t string
-		t, r = nextField(r)
-		if t == "" {
-			break
-		}
-		if ntok < maxWeaponTokens {
-			toks[ntok] = t
-		}
-		ntok++
-		if ntok > maxWeaponTokens {
-			break // extra tokens are ignored; the count no longer matters
+	// Weapon tokens: a fast path for the writer's format (ASCII digits and
+	// single spaces), the general Python rules otherwise.
+	vals, bad := &p.vals, &p.bad
+	ntok, fast := scanDigitTokens(weaponSec, vals)
+	if !fast {
+		ntok = 0
+		for r := weaponSec; ; {
+			var t string
+			t, r = nextField(r)
+			if t == "" {
+				break
+			}
+			if ntok < maxWeaponTokens {
+				v, ok := pyInt(t)
+				vals[ntok], bad[ntok] = v, !ok
+			}
+			ntok++
+			if ntok > maxWeaponTokens {
+				break // extra tokens are ignored; the count no longer matters
+			}
 		}
 	}
 	if ntok < 6 {
@@ -325,11 +341,11 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 	if ntok > maxWeaponTokens {
 		ntok = maxWeaponTokens
 	}
-	mask, ok := pyInt(toks[0])
-	if !ok {
+	if !fast && bad[0] {
 		p.diag(lineNo, "weapon mask", "weapon mask is not an integer", true)
 		return
 	}
+	mask := vals[0]
 
 	var pl Player
 	pl.LineNo = lineNo
@@ -345,15 +361,11 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 			p.diag(lineNo, WeaponNames[id], "weapon bit set but fewer than 5 values left", false)
 			continue
 		}
-		var v [5]int64
-		for k := 0; k < 5; k++ {
-			x, ok := pyInt(toks[idx+k])
-			if !ok {
-				p.weapons = p.weapons[:wstart]
-				p.diag(lineNo, WeaponNames[id], "weapon value is not an integer", true)
-				return
-			}
-			v[k] = x
+		v := vals[idx : idx+5 : idx+5]
+		if !fast && (bad[idx] || bad[idx+1] || bad[idx+2] || bad[idx+3] || bad[idx+4]) {
+			p.weapons = p.weapons[:wstart]
+			p.diag(lineNo, WeaponNames[id], "weapon value is not an integer", true)
+			return
 		}
 		w := Weapon{ID: id, Name: WeaponNames[id], Hits: int(v[0]), Shots: int(v[1]),
 			Kills: int(v[2]), Deaths: int(v[3]), Headshots: int(v[4])}
@@ -448,43 +460,144 @@ var ExtendedKeys = [38]string{
 	"full_selfkills", "repairs_constructions", "revives_given",
 }
 
-// parseExtended reads the TAB section into e (section 9.3).
+// parseExtended reads the TAB section into e (section 9.3). Fields made of
+// ASCII digits with at most one "." and 15 digits are read in place (exact:
+// see pyFloat); anything else goes through the Python rules.
 func (p *statsParser) parseExtended(e *Extended, sec string, lineNo int) {
-	rest := sec
+	var v [38]float64 // integer fields hold exact small ints or are set below
+	var iv [38]int64
+	p.scanExtended(sec, lineNo, &iv, &v)
+	e.assign(&iv, &v)
+}
+
+func (p *statsParser) scanExtended(sec string, lineNo int, ivs *[38]int64, fvs *[38]float64) {
+	pos := 0
 	for i := 0; i < 38; i++ {
-		if i > 0 {
-			j := strings.IndexByte(rest, '\t')
-			if j < 0 {
-				p.diag(lineNo, "extended", "fewer than 38 extended fields", false)
-				return
+		if pos > len(sec) {
+			p.diag(lineNo, "extended", "fewer than 38 extended fields", false)
+			return
+		}
+		start := pos
+		var m uint64
+		digits, frac := 0, -1
+		simple := true
+		j := pos
+		for ; j < len(sec); j++ {
+			c := sec[j]
+			if c == '\t' {
+				break
 			}
-			rest = rest[j+1:]
+			if c >= '0' && c <= '9' {
+				m = m*10 + uint64(c-'0')
+				digits++
+				if frac >= 0 {
+					frac++
+				}
+				continue
+			}
+			if c == '.' && frac < 0 {
+				frac = 0
+				continue
+			}
+			simple = false
+			if k := strings.IndexByte(sec[j:], '\t'); k >= 0 {
+				j += k
+			} else {
+				j = len(sec)
+			}
+			break
 		}
-		f := rest
-		if j := strings.IndexByte(f, '\t'); j >= 0 {
-			f = f[:j]
-		}
+		pos = j + 1
+		simple = simple && digits > 0 && digits <= 15
 		if extIsFloat[i] {
-			v, ok := pyFloat(f)
-			if !ok {
-				p.diag(lineNo, ExtendedKeys[i], "not a number, read as 0", false)
-				v = 0
+			var v float64
+			if simple {
+				v = float64(m)
+				if frac > 0 {
+					v /= pow10tab[frac]
+				}
+			} else {
+				var ok bool
+				v, ok = pyFloat(sec[start:j])
+				if !ok {
+					p.diag(lineNo, ExtendedKeys[i], "not a number, read as 0", false)
+					v = 0
+				}
+				if i == 22 && math.IsInf(v, 0) && p.opt.Mode == Native {
+					// S7: an infinite time would fail the whole file in compat.
+					p.diag(lineNo, ExtendedKeys[i], "infinite, read as 0", false)
+					v = 0
+				}
 			}
-			if i == 22 && math.IsInf(v, 0) && p.opt.Mode == Native {
-				// S7: an infinite time would fail the whole file in compat.
-				p.diag(lineNo, ExtendedKeys[i], "infinite, read as 0", false)
-				v = 0
-			}
-			e.setFloat(i, v)
+			fvs[i] = v
+			continue
+		}
+		var v int64
+		if simple && frac < 0 {
+			v = int64(m)
 		} else {
-			v, ok := pyInt(f)
+			var ok bool
+			v, ok = pyInt(sec[start:j])
 			if !ok {
 				p.diag(lineNo, ExtendedKeys[i], "not an integer, read as 0", false)
 				v = 0
 			}
-			e.setInt(i, int(v))
 		}
+		ivs[i] = v
 	}
+}
+
+// assign sets all 38 fields from the scanned values (T order).
+func (e *Extended) assign(iv *[38]int64, fv *[38]float64) {
+	*e = Extended{
+		DamageGiven: int(iv[0]), DamageReceived: int(iv[1]), TeamDamageGiven: int(iv[2]),
+		TeamDamageReceived: int(iv[3]), Gibs: int(iv[4]), SelfKills: int(iv[5]), TeamKills: int(iv[6]),
+		TeamGibs: int(iv[7]), TimePlayedPercent: fv[8], XP: int(iv[9]), KillingSpree: int(iv[10]),
+		DeathSpree: int(iv[11]), KillAssists: int(iv[12]), KillSteals: int(iv[13]),
+		HeadshotKills: int(iv[14]), ObjectivesStolen: int(iv[15]), ObjectivesReturned: int(iv[16]),
+		DynamitesPlanted: int(iv[17]), DynamitesDefused: int(iv[18]), TimesRevived: int(iv[19]),
+		BulletsFired: int(iv[20]), DPM: fv[21], TimePlayedMinutes: fv[22], TankMeatshield: fv[23],
+		TimeDeadRatio: fv[24], TimeDeadMinutes: fv[25], KDRatio: fv[26], UsefulKills: int(iv[27]),
+		DeniedPlaytime: int(iv[28]), Multikill2x: int(iv[29]), Multikill3x: int(iv[30]),
+		Multikill4x: int(iv[31]), Multikill5x: int(iv[32]), Multikill6x: int(iv[33]),
+		UselessKills: int(iv[34]), FullSelfkills: int(iv[35]), RepairsConstructions: int(iv[36]),
+		RevivesGiven: int(iv[37]),
+	}
+}
+
+// scanDigitTokens reads s as space-separated runs of at most 18 ASCII
+// digits into vals (the first len(vals)), returning the token count. fast
+// is false when s holds anything else; the caller then applies the Python
+// rules.
+func scanDigitTokens(s string, vals *[maxWeaponTokens]int64) (n int, fast bool) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c == ' ' {
+			i++
+			continue
+		}
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		var v int64
+		j := i
+		for j < len(s) && j-i < 18 && s[j] >= '0' && s[j] <= '9' {
+			v = v*10 + int64(s[j]-'0')
+			j++
+		}
+		if j < len(s) && s[j] != ' ' {
+			return 0, false
+		}
+		if n < maxWeaponTokens {
+			vals[n] = v
+		}
+		n++
+		if n > maxWeaponTokens {
+			return n, true
+		}
+		i = j
+	}
+	return n, true
 }
 
 // playerTimes fills the per-player time and DPM (section 9.4).

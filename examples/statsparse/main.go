@@ -35,15 +35,6 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// input is one file read from disk.
-type input struct {
-	name string // base name
-	path string
-	data []byte
-	big  bool // larger than the parser's limit: not read
-	size int64
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("statsparse", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -81,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		for i, in := range inputs {
-			p := filepath.Join(*out, in.name+".json")
+			p := filepath.Join(*out, in.Name+".json")
 			if err := os.WriteFile(p, append(objs[i], '\n'), 0o644); err != nil {
 				fmt.Fprintln(stderr, "statsparse:", err)
 				return 1
@@ -104,12 +95,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 // readInputs expands folders and reads every file. Two inputs with the same
 // base name are refused: their outputs would collide and pairing works on
 // base names.
-func readInputs(paths []string, opt parser.Options) ([]input, error) {
+func readInputs(paths []string, opt parser.Options) ([]parser.File, error) {
 	var files []string
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("stat %s: %w", p, err)
 		}
 		if !fi.IsDir() {
 			files = append(files, p)
@@ -117,7 +108,7 @@ func readInputs(paths []string, opt parser.Options) ([]input, error) {
 		}
 		ents, err := os.ReadDir(p)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("read folder %s: %w", p, err)
 		}
 		for _, e := range ents {
 			if e.Type().IsRegular() && strings.HasSuffix(e.Name(), ".txt") {
@@ -131,118 +122,62 @@ func readInputs(paths []string, opt parser.Options) ([]input, error) {
 		limit = parser.DefaultMaxSize
 	}
 	seen := map[string]string{}
-	inputs := make([]input, 0, len(files))
+	inputs := make([]parser.File, 0, len(files))
 	for _, f := range files {
 		name := filepath.Base(f)
 		if prev, ok := seen[name]; ok {
 			return nil, fmt.Errorf("%s and %s have the same file name", prev, f)
 		}
 		seen[name] = f
-		in := input{name: name, path: f}
-		fh, err := os.Open(f)
+		in, err := readFile(f, name, limit)
 		if err != nil {
 			return nil, err
-		}
-		// Read at most limit+1 bytes: the parser refuses larger files anyway.
-		data, err := io.ReadAll(io.LimitReader(fh, int64(limit)+1))
-		fh.Close()
-		if err != nil {
-			return nil, fmt.Errorf("read %s: %w", f, err)
-		}
-		if len(data) > limit {
-			in.big = true
-			if fi, err := os.Stat(f); err == nil {
-				in.size = fi.Size()
-			}
-		} else {
-			in.data = data
 		}
 		inputs = append(inputs, in)
 	}
 	return inputs, nil
 }
 
-func isEndstats(name string) bool { return strings.HasSuffix(name, "-endstats.txt") }
-
-type parsed struct {
-	stats []parser.StatsFile
-	sIdx  []int // input index -> index in stats, or -1
-	ends  []*parser.Endstats
-	eErr  []error
-}
-
-func parseAll(inputs []input, opt parser.Options) parsed {
-	p := parsed{sIdx: make([]int, len(inputs)), ends: make([]*parser.Endstats, len(inputs)), eErr: make([]error, len(inputs))}
-	for i, in := range inputs {
-		p.sIdx[i] = -1
-		if in.big {
-			err := &parser.ParseError{File: in.name, Code: parser.CodeTooLarge, Err: parser.ErrTooLarge,
-				Msg: fmt.Sprintf("%d bytes exceeds the limit", in.size)}
-			if isEndstats(in.name) {
-				p.eErr[i] = err
-			} else {
-				p.sIdx[i] = len(p.stats)
-				p.stats = append(p.stats, parser.StatsFile{Name: in.name, Err: err})
-			}
-			continue
-		}
-		if isEndstats(in.name) {
-			p.ends[i], p.eErr[i] = parser.ParseEndstats(in.name, in.data, opt)
-			continue
-		}
-		st, err := parser.ParseStats(in.name, in.data, opt)
-		p.sIdx[i] = len(p.stats)
-		p.stats = append(p.stats, parser.StatsFile{Name: in.name, Stats: st, Err: err})
+// readFile reads at most limit+1 bytes: the parser refuses larger files
+// without looking at them, and the real size is reported.
+func readFile(path, name string, limit int) (parser.File, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return parser.File{}, fmt.Errorf("open %s: %w", path, err)
 	}
-	return p
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, int64(limit)+1))
+	if err != nil {
+		return parser.File{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	in := parser.File{Name: name, Data: data}
+	if len(data) > limit {
+		if fi, err := fh.Stat(); err == nil {
+			in.Size = int(fi.Size())
+		}
+	}
+	return in, nil
 }
 
 // process parses, pairs and renders every input.
-func process(inputs []input, opt parser.Options, pair bool) [][]byte {
-	p := parseAll(inputs, opt)
-	var r2s []*parser.R2
-	var statsNames []parser.FileName
-	if pair {
-		r2s = parser.PairAll(p.stats, opt)
-		for _, s := range p.stats {
-			if s.Stats != nil && s.Stats.File.FilenameOK {
-				statsNames = append(statsNames, s.Stats.File.Parsed)
-			}
-		}
-	}
-	objs := make([][]byte, len(inputs))
-	for i := range inputs {
-		if j := p.sIdx[i]; j >= 0 {
-			s := p.stats[j]
-			var r2 *parser.R2
-			if pair {
-				r2 = r2s[j]
-			}
-			objs[i] = parser.CanonicalStats(s.Stats, s.Err, r2)
-			continue
-		}
-		var link *parser.Link
-		if pair && p.ends[i] != nil && p.eErr[i] == nil {
-			l, _ := parser.LinkEndstats(p.ends[i].File.Parsed, statsNames, opt)
-			link = &l
-		}
-		objs[i] = parser.CanonicalEndstats(p.ends[i], p.eErr[i], link)
+func process(inputs []parser.File, opt parser.Options, pair bool) [][]byte {
+	res := parser.ParseFiles(inputs, opt, pair)
+	objs := make([][]byte, len(res))
+	for i := range res {
+		objs[i] = res[i].Canonical()
 	}
 	return objs
 }
 
-func runBench(inputs []input, opt parser.Options, pair bool, n int, stdout io.Writer) int {
+func runBench(inputs []parser.File, opt parser.Options, pair bool, n int, stdout io.Writer) int {
 	var total int64
 	for _, in := range inputs {
-		total += int64(len(in.data))
+		total += int64(len(in.Data))
 	}
 	best := time.Duration(-1)
 	for k := 0; k < n; k++ {
 		start := time.Now()
-		p := parseAll(inputs, opt)
-		if pair {
-			parser.PairAll(p.stats, opt)
-		}
+		parser.ParseFiles(inputs, opt, pair)
 		if d := time.Since(start); best < 0 || d < best {
 			best = d
 		}

@@ -1,0 +1,53 @@
+package parser
+
+import "testing"
+
+// BenchmarkParseStats parses a 24-player stats file (native mode).
+func BenchmarkParseStats(b *testing.B) {
+	data := buildStats(24, 1)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseStatsCompat is the same file in compat mode.
+func BenchmarkParseStatsCompat(b *testing.B) {
+	data := buildStats(24, 1)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, Options{Mode: Compat}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkParseEndstats parses a 24-player endstats file.
+func BenchmarkParseEndstats(b *testing.B) {
+	data := buildEndstats(24, 1)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseEndstats("2026-01-18-220830-supply-round-1-endstats.txt", data, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCanonicalStats renders the canonical JSON of a parsed 24-player file.
+func BenchmarkCanonicalStats(b *testing.B) {
+	data := buildStats(24, 1)
+	st, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		CanonicalStats(st, nil, nil)
+	}
+}
