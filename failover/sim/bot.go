@@ -10,9 +10,8 @@ import (
 type via uint8
 
 const (
-	viaWebhook via = iota
-	viaPoll        // a listing while polling is ON: import everything new
-	viaProbe       // a listing while polling is OFF (probe, anti-entropy): push has a grace
+	viaWebhook via = iota // a webhook message
+	viaListing            // a poll, a probe's listing or the anti-entropy listing
 )
 
 type connState uint8
@@ -50,6 +49,7 @@ type bot struct {
 
 	probed     bool
 	probeMtime time.Time
+	baselined  bool // a listing ran in this incarnation
 
 	wakeSeq     int
 	wakePending bool
@@ -151,7 +151,7 @@ func (b *bot) ingest(name string, v via, report bool, gen uint64, inPoll bool) {
 		}
 		return
 	}
-	st, until := w.tryClaim(name, b.id)
+	st, until := w.tryClaim(name, b.id, v == viaWebhook)
 	switch st {
 	case claimDone:
 		if report {
@@ -406,7 +406,7 @@ func (b *bot) poll() {
 		}
 		w.countRequests(n)
 		w.logf("poll", "requests", n)
-		b.later(now.Add(time.Duration(n)*requestTime), func() { b.listed(viaPoll, false) })
+		b.later(now.Add(time.Duration(n)*requestTime), func() { b.listed(false) })
 		return
 	}
 	// A new connection per poll, as today.
@@ -416,7 +416,7 @@ func (b *bot) poll() {
 	w.countHandshake()
 	w.countRequests(n)
 	w.logf("poll", "requests", n, "handshake", true)
-	b.later(now.Add(handshakeTime+time.Duration(n)*requestTime), func() { b.listed(viaPoll, true) })
+	b.later(now.Add(handshakeTime+time.Duration(n)*requestTime), func() { b.listed(true) })
 }
 
 // fullList is the anti-entropy listing.
@@ -429,12 +429,8 @@ func (b *bot) fullList() {
 	}
 	n := w.listingRequests()
 	w.countRequests(n)
-	v := viaPoll
-	if b.m.Mode() == failover.PollingOff {
-		v = viaProbe
-	}
 	w.logf("full list", "requests", n)
-	b.later(now.Add(time.Duration(n)*requestTime), func() { b.listed(v, false) })
+	b.later(now.Add(time.Duration(n)*requestTime), func() { b.listed(false) })
 }
 
 // probe is the change probe: one stat of the folder. Folder mtime has
@@ -458,7 +454,7 @@ func (b *bot) probe() {
 	n := w.listingRequests()
 	w.countRequests(n)
 	w.logf("probe changed", "mtime", m.Format("15:04:05"), "requests", n)
-	b.later(now.Add(time.Duration(n+1)*requestTime), func() { b.listed(viaProbe, false) })
+	b.later(now.Add(time.Duration(n+1)*requestTime), func() { b.listed(false) })
 }
 
 // probeChanged reports whether a probe that read folder mtime m must list:
@@ -469,11 +465,12 @@ func probeChanged(probed bool, m, lastM, prev time.Time) bool {
 	return !probed || !m.Equal(lastM) || !m.Before(prev.Add(-time.Second))
 }
 
-// listed handles a listing's result. v is viaPoll for a listing while
-// polling is ON (import everything not yet imported) and viaProbe for one
-// while it is OFF (push gets missedGrace to report a file before the pull
-// path takes it and reports it missed).
-func (b *bot) listed(v via, inPoll bool) {
+// listed handles a listing's result, as source/poll does: every file not
+// yet imported is imported at once. With the missed rule (roundfeed), a
+// listed file push has not reported within missedGrace of its mtime is a
+// Failure("missed"), except in the first listing of an incarnation (the
+// baseline: nobody knows whether push saw those files).
+func (b *bot) listed(inPoll bool) {
 	w := b.w
 	now := w.now()
 	for _, f := range w.order {
@@ -481,38 +478,40 @@ func (b *bot) listed(v via, inPoll bool) {
 		if w.isDone(name) || b.busy[name] || b.isParked[name] {
 			continue
 		}
-		pushed := b.pushed[name]
+		pushed := b.wasPushed(name)
 		if !pushed && f.spec.kind == failover.KindStats {
 			b.lastFile = later(b.lastFile, now)
 		}
-		young := now.Sub(f.mtime) < missedGrace
-		if w.pol.missed && !pushed {
-			if !young {
+		if w.pol.missed && !pushed && b.baselined {
+			if now.Sub(f.mtime) >= missedGrace {
 				b.reportMissed(name)
 			} else {
 				b.later(f.mtime.Add(missedGrace), func() { b.checkMissed(name) })
 			}
 		}
-		if v == viaProbe && !pushed && young {
-			continue // push has until the grace ends
-		}
-		f.recovered = f.recovered || !pushed
-		b.ingest(name, v, false, b.m.Generation(), inPoll)
+		b.ingest(name, viaListing, false, b.m.Generation(), inPoll)
 	}
+	b.baselined = true
 	b.replan()
 }
 
 // checkMissed runs when a listed file's grace ends: if push has still not
-// reported it, it is missed, and the pull path imports it.
+// reported it, it is missed.
 func (b *bot) checkMissed(name string) {
+	if !b.wasPushed(name) {
+		b.reportMissed(name)
+		b.replan()
+	}
+}
+
+// wasPushed reports whether the webhook named the file, to this
+// incarnation or, as the tracker's Via records, to an earlier one.
+func (b *bot) wasPushed(name string) bool {
 	if b.pushed[name] {
-		return
+		return true
 	}
-	b.reportMissed(name)
-	if !b.w.isDone(name) && !b.busy[name] && !b.isParked[name] {
-		b.ingest(name, viaProbe, false, b.m.Generation(), false)
-	}
-	b.replan()
+	c := b.w.track[name]
+	return c != nil && c.pushed
 }
 
 func (b *bot) reportMissed(name string) {

@@ -5,6 +5,7 @@ import (
 	"hash/fnv"
 	"math/rand/v2"
 	"sort"
+	"strconv"
 	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
@@ -16,6 +17,7 @@ import (
 // every policy faces exactly the same nights.
 type script struct {
 	seed       uint64
+	scenario   string
 	start, end time.Time
 	files      []fileSpec // ordered by written time
 	players    []playerStep
@@ -98,9 +100,10 @@ func newScript(sc Scenario, seed uint64, nights int) *script {
 	h.Write([]byte(sc.Name))
 	frng := rand.New(rand.NewPCG(seed, h.Sum64()))
 	s := &script{
-		seed:  seed,
-		start: firstNight.Add(runStartClock),
-		end:   firstNight.AddDate(0, 0, nights).Add(drainClock),
+		seed:     seed,
+		scenario: sc.Name,
+		start:    firstNight.Add(runStartClock),
+		end:      firstNight.AddDate(0, 0, nights).Add(drainClock),
 	}
 	if sc.flapLoss > 0 {
 		s.flapLoss = sc.flapLoss
@@ -176,11 +179,13 @@ func (n *night) generate(s *script) {
 		t = t.Add(roundGap(rng))
 	}
 	if n.sc.Name == ScenarioBotRestart {
-		// Down from 20 s before the first file written after the fault
-		// time, so the restart always costs a webhook message.
+		// The bot dies 150 ms after the webhook message of the first stats
+		// file after the fault time reaches it: that import is in flight
+		// (its claim outlives the process), and the endstats message,
+		// 2 s later, finds the bot down.
 		for _, f := range s.files {
-			if !f.written.Before(n.faultAt) {
-				n.faultAt = f.written.Add(-20 * time.Second)
+			if f.kind == failover.KindStats && !f.written.Before(n.faultAt) {
+				n.faultAt = s.pushArrival(f.name, f.written).Add(150 * time.Millisecond)
 				break
 			}
 		}
@@ -257,6 +262,19 @@ func draw(seed uint64, parts ...string) float64 {
 	x *= 0x94d049bb133111eb
 	x ^= x >> 31
 	return float64(x>>11) / (1 << 53)
+}
+
+// delay returns the delay of the n-th message about name at stage what
+// ("notify", "discord"), uniform in [lo, hi) milliseconds.
+func (s *script) delay(name, what string, n, lo, hi int) time.Duration {
+	x := draw(s.seed, s.scenario, what, name, strconv.Itoa(n))
+	return time.Duration(lo+int(x*float64(hi-lo))) * time.Millisecond
+}
+
+// pushArrival is when the bot receives the first webhook message about a
+// file written at written, if nothing is lost.
+func (s *script) pushArrival(name string, written time.Time) time.Time {
+	return written.Add(notifierSettle).Add(s.delay(name, "notify", 0, 100, 500)).Add(s.delay(name, "discord", 1, 200, 1500))
 }
 
 // playersAt returns the players in voice at t.

@@ -18,10 +18,10 @@ const (
 	requestTime      = 30 * time.Millisecond  // one SFTP request round trip
 	downloadTime     = 300 * time.Millisecond
 	parseStoreTime   = 100 * time.Millisecond
-	claimLease       = time.Minute
+	claimLease       = 2 * time.Minute  // tracker.DefaultLease
 	keepaliveDetect  = 15 * time.Second // an open connection notices a dead server
-	tickEvery        = 30 * time.Second // the bot ticks the machine
-	missedGrace      = 30 * time.Second // push must report a file within this
+	tickEvery        = time.Minute      // the bot ticks the machine (source/poll's default)
+	missedGrace      = 30 * time.Second // push must report a file within this (source/poll's default)
 	readdirBatch     = 100              // entries per READDIR reply (OpenSSH sftp-server)
 	rateLimitN       = 5                // webhook messages accepted per rateLimitWindow
 	rateLimitWindow  = time.Minute
@@ -74,19 +74,19 @@ func (w *world) logf(msg string, args ...any) {
 
 // file is one file in the stats folder.
 type file struct {
-	spec      fileSpec
-	mtime     time.Time
-	done      time.Time // imported or quarantined; zero while not
-	imports   int
-	recovered bool // found by a pull path
+	spec    fileSpec
+	mtime   time.Time
+	done    time.Time // imported or quarantined; zero while not
+	imports int
 }
 
 // claim is the tracker's row for a file: persistent, shared by every
 // incarnation of the bot.
 type claim struct {
-	done  bool
-	owner int // bot incarnation holding the lease
-	until time.Time
+	done   bool
+	pushed bool // the first event for the file came from the webhook (the tracker's Via)
+	owner  int  // bot incarnation holding the lease
+	until  time.Time
 }
 
 func newWorld(pol Policy, sc Scenario, o Options) (*world, error) {
@@ -205,16 +205,9 @@ func (w *world) write(spec fileSpec) {
 	w.folderMtime = f.mtime
 	if w.notifierUp(now) {
 		// The notifier fires once the size has settled.
-		at := now.Add(notifierSettle).Add(w.delay(spec.name, "notify", 100, 500))
+		at := now.Add(notifierSettle).Add(w.s.delay(spec.name, "notify", w.sends[spec.name], 100, 500))
 		w.q.at(at, func() { w.notify(spec.name) })
 	}
-}
-
-// delay returns a per-message delay in [lo, hi) milliseconds.
-func (w *world) delay(name, what string, lo, hi int) time.Duration {
-	n := w.sends[name]
-	x := draw(w.s.seed, w.sc.Name, what, name, strconv.Itoa(n))
-	return time.Duration(lo+int(x*float64(hi-lo))) * time.Millisecond
 }
 
 // notify is the notifier posting the webhook message for name.
@@ -227,14 +220,14 @@ func (w *world) notify(name string) {
 	w.sends[name]++
 	f := w.files[name]
 	lost := f.spec.pushLost || inAny(w.s.faults.discordLoss, now)
-	if w.s.flapLoss > 0 && draw(w.s.seed, w.sc.Name, "flap", name, strconv.Itoa(w.sends[name])) < w.s.flapLoss {
+	if w.s.flapLoss > 0 && draw(w.s.seed, w.s.scenario, "flap", name, strconv.Itoa(w.sends[name])) < w.s.flapLoss {
 		lost = true
 	}
 	if lost {
 		w.logf("webhook lost", "file", name)
 		return
 	}
-	w.q.at(now.Add(w.delay(name, "discord", 200, 1500)), func() {
+	w.q.at(now.Add(w.s.delay(name, "discord", w.sends[name], 200, 1500)), func() {
 		if w.bot != nil {
 			w.bot.webhook(name)
 		}
@@ -310,13 +303,14 @@ func (w *world) result(b *bot, r failover.Result) {
 	}
 }
 
-// tryClaim takes the lease on name for incarnation owner. It returns
+// tryClaim takes the lease on name for incarnation owner; webhook says the
+// event came from the webhook, which the first event records. It returns
 // claimed, or done when the file is imported, or busy with the lease's end.
-func (w *world) tryClaim(name string, owner int) (st claimState, until time.Time) {
+func (w *world) tryClaim(name string, owner int, webhook bool) (st claimState, until time.Time) {
 	now := w.now()
 	c := w.track[name]
 	if c == nil {
-		c = &claim{}
+		c = &claim{pushed: webhook}
 		w.track[name] = c
 	}
 	switch {
