@@ -10,6 +10,7 @@ package config
 
 import (
 	"bufio"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/source/sftp"
 	"github.com/roundfeed/roundfeed/source/webhook"
 )
 
@@ -95,8 +97,13 @@ type Config struct {
 	// Failover and Schedule are the machine's and the poll schedule's.
 	Failover failover.Config
 	Schedule failover.ScheduleConfig
-	// SSH is the SFTP side (SSH_* and REMOTE_STATS_DIR).
-	SSH SSH
+	// SSH is the SFTP side (SSH_* and REMOTE_STATS_DIR), read by
+	// sftp.ConfigFromEnv.
+	SSH sftp.Config
+
+	// Problems of the parts that only some commands need, reported by
+	// Validate when asked for.
+	webhookErr, sshErr error
 }
 
 // Default returns the defaults; Token, GuildID and the channels are unset.
@@ -106,9 +113,38 @@ func Default() Config {
 		Server: DefaultServer, DBPath: DefaultDBPath, HealthAddr: DefaultHealthAddr,
 		Timezone: DefaultTimezone, Location: loc,
 		Webhook: webhook.DefaultConfig(), Failover: failover.DefaultConfig(),
-		Schedule: failover.DefaultScheduleConfig(), SSH: DefaultSSH(),
+		Schedule: failover.DefaultScheduleConfig(), SSH: sftp.DefaultConfig(),
 	}
 }
+
+// LogValue logs the configuration without secrets: the token and the SSH
+// key passphrase are never included.
+func (c Config) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.Bool("token_set", c.Token != ""),
+		slog.String("guild", c.GuildID),
+		slog.String("control_channel", c.Webhook.ControlChannelID),
+		slog.String("stats_channel", c.StatsChannelID),
+		slog.String("admin_channel", c.AdminChannelID),
+		slog.Any("voice_channels", c.VoiceChannelIDs),
+		slog.Int("whitelisted_webhooks", len(c.Webhook.Whitelist)),
+		slog.String("server", c.Server),
+		slog.String("db", c.DBPath),
+		slog.String("health_addr", c.HealthAddr),
+		slog.String("timezone", c.Timezone),
+		slog.Bool("smart_failover", c.Failover.Enabled),
+		slog.Any("ssh", c.SSH),
+	)
+}
+
+// String is the redacted form, so fmt never prints a secret.
+func (c Config) String() string { return c.LogValue().String() }
+
+// GoString is the redacted form for %#v.
+func (c Config) GoString() string { return "config.Config" + c.String() }
+
+// MarshalJSON encodes the redacted form.
+func (c Config) MarshalJSON() ([]byte, error) { return json.Marshal(c.String()) }
 
 // Need says which parts a subcommand needs; Validate checks only those.
 type Need uint8
@@ -121,7 +157,10 @@ const (
 )
 
 // FromEnv reads every variable through lookup (os.LookupEnv, or Lookup over
-// a .env file) and returns the configuration with every parse problem joined.
+// a .env file) and returns the configuration with every parse problem of the
+// parts every command needs (failover, schedule, database, zone) joined.
+// Problems of the Discord and SSH parts are kept for Validate, since only
+// some commands need them.
 // A parse problem names the variable; it never echoes a secret's value.
 func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	c := Default()
@@ -162,9 +201,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		}
 	}
 	var err error
-	if c.Webhook, err = webhook.ConfigFromEnv(lookup); err != nil {
-		errs = append(errs, err)
-	}
+	c.Webhook, c.webhookErr = webhook.ConfigFromEnv(lookup)
 	c.Webhook.Server = c.Server
 	if c.Failover, err = failover.ConfigFromEnv(lookup); err != nil {
 		errs = append(errs, err)
@@ -172,9 +209,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if c.Schedule, err = failover.ScheduleConfigFromEnv(lookup); err != nil {
 		errs = append(errs, err)
 	}
-	if c.SSH, err = SSHFromEnv(lookup); err != nil {
-		errs = append(errs, err)
-	}
+	c.SSH, c.sshErr = sftp.ConfigFromEnv(lookup)
 	return c, errors.Join(errs...)
 }
 
@@ -208,12 +243,16 @@ func (c Config) Validate(need Need) error {
 		if len(c.Webhook.Whitelist) == 0 {
 			errs = append(errs, fmt.Errorf("%s: empty: every webhook trigger would be refused (set the notifier's webhook ID)", webhook.EnvWhitelist))
 		}
-		if err := c.Webhook.Validate(); err != nil {
+		if c.webhookErr != nil {
+			errs = append(errs, c.webhookErr)
+		} else if err := c.Webhook.Validate(); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	if need&NeedSSH != 0 {
-		if err := c.SSH.Validate(); err != nil {
+		if c.sshErr != nil {
+			errs = append(errs, c.sshErr)
+		} else if err := c.SSH.Validate(); err != nil {
 			errs = append(errs, err)
 		}
 	}

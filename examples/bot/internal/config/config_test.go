@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/roundfeed/roundfeed/source/sftp"
 )
 
 const token = "MTA1.sekrit.token-value"
@@ -21,7 +23,7 @@ func validEnv() map[string]string {
 	return map[string]string{
 		EnvToken: token, EnvGuild: "100", EnvControl: "200", EnvStats: "300", EnvAdmin: "400",
 		EnvVoice: "501, 502", "WEBHOOK_TRIGGER_WHITELIST": "600", "WEBHOOK_TRIGGER_USERNAME": "ET:Legacy Stats",
-		EnvSSHHost: "game.example.org", EnvSSHUser: "et", EnvSSHKey: "/k", EnvSSHKnownHosts: "/kh", EnvRemoteDir: "/gamestats",
+		sftp.EnvHost: "game.example.org", sftp.EnvUser: "et", sftp.EnvKeyPath: "/k", sftp.EnvKnownHosts: "/kh", sftp.EnvRemoteDir: "/gamestats",
 	}
 }
 
@@ -49,14 +51,14 @@ func TestFromEnvValid(t *testing.T) {
 func TestFromEnvReportsEveryProblem(t *testing.T) {
 	t.Parallel()
 	env := map[string]string{
-		EnvToken: token, EnvGuild: "not-an-id", EnvTimezone: "Mars/Olympus", EnvSSHPort: "99999",
+		EnvToken: token, EnvGuild: "not-an-id", EnvTimezone: "Mars/Olympus", sftp.EnvPort: "99999",
 		"WEBHOOK_SUCCESS_THRESHOLD": "zero", EnvStats: "",
 	}
 	c, err := FromEnv(mapLookup(env))
 	verr := c.Validate(NeedAll)
 	all := fmt.Sprint(err, verr)
-	for _, want := range []string{EnvTimezone, EnvSSHPort, "WEBHOOK_SUCCESS_THRESHOLD", EnvGuild, EnvControl, EnvStats,
-		"WEBHOOK_TRIGGER_WHITELIST", EnvSSHHost, EnvSSHUser, EnvSSHKey, EnvSSHKnownHosts, EnvRemoteDir} {
+	for _, want := range []string{EnvTimezone, sftp.EnvPort, "WEBHOOK_SUCCESS_THRESHOLD", EnvGuild, EnvControl, EnvStats,
+		"WEBHOOK_TRIGGER_WHITELIST", sftp.EnvHost, sftp.EnvUser, sftp.EnvKeyPath, sftp.EnvKnownHosts, sftp.EnvRemoteDir} {
 		if !strings.Contains(all, want) {
 			t.Errorf("no problem reported for %s in:\n%s", want, all)
 		}
@@ -70,7 +72,7 @@ func TestValidateNeed(t *testing.T) {
 	t.Parallel()
 	env := validEnv()
 	delete(env, EnvToken)
-	delete(env, EnvSSHHost)
+	delete(env, sftp.EnvHost)
 	c, err := FromEnv(mapLookup(env))
 	if err != nil {
 		t.Fatal(err)
@@ -81,8 +83,8 @@ func TestValidateNeed(t *testing.T) {
 	}{
 		{0, nil},
 		{NeedDiscord, []string{EnvToken}},
-		{NeedSSH, []string{EnvSSHHost}},
-		{NeedAll, []string{EnvToken, EnvSSHHost}},
+		{NeedSSH, []string{sftp.EnvHost}},
+		{NeedAll, []string{EnvToken, sftp.EnvHost}},
 	}
 	for _, tc := range tests {
 		err := c.Validate(tc.need)
@@ -99,7 +101,9 @@ func TestValidateNeed(t *testing.T) {
 
 func TestSecretNeverPrints(t *testing.T) {
 	t.Parallel()
-	c, err := FromEnv(mapLookup(validEnv()))
+	env := validEnv()
+	env[sftp.EnvKeyPassphrase] = "sekrit-passphrase"
+	c, err := FromEnv(mapLookup(env))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,14 +111,17 @@ func TestSecretNeverPrints(t *testing.T) {
 	for _, h := range []slog.Handler{slog.NewTextHandler(&logs, nil), slog.NewJSONHandler(&logs, nil)} {
 		slog.New(h).Info("config", "token", c.Token, "config", c)
 	}
-	j, _ := json.Marshal(c)
+	j, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
 	outs := []string{fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), string(j), logs.String(), c.Token.String()}
 	for i, s := range outs {
 		if strings.Contains(s, "sekrit") {
 			t.Errorf("output %d shows the token: %s", i, s)
 		}
 	}
-	if !strings.Contains(logs.String(), "[redacted]") {
+	if !strings.Contains(logs.String(), "[redacted]") || !strings.Contains(fmt.Sprint(c), "game.example.org") {
 		t.Errorf("logs: %s", logs.String())
 	}
 }
