@@ -26,13 +26,13 @@ func Run(parent context.Context, cfg Config) error {
 	if clock == nil {
 		clock = systemClock{}
 	}
-	log := cfg.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	base := cfg.Logger
+	if base == nil {
+		base = slog.New(slog.DiscardHandler)
 	}
-	log = log.With("component", "notifier")
+	log := base.With("component", "notifier")
 
-	sender, err := send.New(cfg.Send, clock, log)
+	sender, err := send.New(cfg.Send, clock, base)
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func Run(parent context.Context, cfg Config) error {
 	wcfg.Rescan = cfg.Rescan
 	wcfg.Lookback = cfg.Lookback
 	wcfg.Clock = clock
-	wcfg.Logger = log
+	wcfg.Logger = base.With("component", "local")
 	watcher, err := local.NewWatcher(wcfg)
 	if err != nil {
 		return err
