@@ -53,8 +53,6 @@ func Run(parent context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	log.Info("notifier starting", "stats_dir", cfg.StatsDir, "spool_dir", cfg.SpoolDir, "pending", sp.len(),
-		"lookback", cfg.Lookback, "heartbeat", cfg.HeartbeatInterval, "send", cfg.Send)
 
 	n := &notifier{cfg: cfg, clock: clock, log: log, sender: sender, spool: sp}
 	// Queue the complete files of the lookback window before the first
@@ -65,6 +63,8 @@ func Run(parent context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("notify: %w", err)
 	}
+	log.Info("notifier starting", "stats_dir", cfg.StatsDir, "spool_dir", cfg.SpoolDir, "pending", sp.len(),
+		"lookback", cfg.Lookback, "heartbeat", cfg.HeartbeatInterval, "send", cfg.Send)
 	now := clock.Now()
 	for _, e := range entries {
 		if now.Sub(e.ModTime) >= cfg.Settle {
