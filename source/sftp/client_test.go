@@ -47,7 +47,7 @@ type server struct {
 
 var serverKinds = []string{"inprocess", "openssh"}
 
-func startServer(t *testing.T, kind string) *server {
+func startServer(t testing.TB, kind string) *server {
 	t.Helper()
 	root := t.TempDir()
 	stats := filepath.Join(root, "stats")
@@ -474,22 +474,12 @@ func TestKeepalive(t *testing.T) {
 // the virtual clock and that the client comes back when the server does.
 func TestReconnectBackoff(t *testing.T) {
 	t.Parallel()
-	root := t.TempDir()
-	os.Mkdir(filepath.Join(root, "stats"), 0o755)
-	hostKey, _ := sftptest.NewKey()
-	clientKey, _ := sftptest.NewKey()
-	is, err := sftptest.NewServer(sftptest.Options{Dir: root, HostKey: &hostKey, ClientKey: &clientKey})
-	if err != nil {
+	s := startServer(t, "inprocess")
+	clk := newFakeClock(time.Now())
+	c := newClient(t, s.config(clk))
+	if err := s.inproc.Stop(); err != nil { // the server is down
 		t.Fatal(err)
 	}
-	addr := is.Addr()
-	clk := newFakeClock(time.Now())
-	cfg := DefaultConfig()
-	cfg.Host, cfg.Port, cfg.User, cfg.RemoteDir = is.Host(), is.Port(), "u", "/stats"
-	cfg.Signer, cfg.HostKey, cfg.Clock = clientKey.Signer, is.HostKeyLine(), clk
-	cfg.Jitter = func() float64 { return 0 }
-	c := newClient(t, cfg)
-	is.Close() // the server is down
 	ctx := context.Background()
 	steps := []struct {
 		advance  time.Duration
@@ -516,20 +506,23 @@ func TestReconnectBackoff(t *testing.T) {
 			t.Fatalf("step %d: error %v", i, err)
 		}
 	}
-	is2, err := sftptest.NewServer(sftptest.Options{Dir: root, Addr: addr, HostKey: &hostKey, ClientKey: &clientKey})
-	if err != nil {
-		t.Skipf("port %s taken meanwhile: %v", addr, err)
+	if err := s.inproc.Start(); err != nil {
+		t.Fatal(err)
 	}
-	defer is2.Close()
+	if s.inproc.Port() != s.port {
+		t.Fatalf("server came back on port %d, not %d", s.inproc.Port(), s.port)
+	}
 	clk.Advance(time.Second)
 	if _, err := c.List(ctx); err != nil {
 		t.Fatalf("List once the server is back: %v", err)
 	}
-	clk.Advance(time.Hour)
-	is2.CutConnections()
+	s.cut()
 	// After a loss the first reconnect is immediate: failures were reset.
 	if _, err := c.List(ctx); err != nil {
 		t.Fatalf("List after a cut: %v", err)
+	}
+	if h := c.Counters().Handshakes; h != 2 {
+		t.Fatalf("handshakes %d, want 2", h)
 	}
 }
 

@@ -227,17 +227,42 @@ func (s *Server) cutLocked() int {
 	return n
 }
 
-// Restart stops listening, cuts every connection and listens again with the
-// same host key, on the same port when it can be had (else on a new port,
-// and KnownHostsPath is rewritten).
-func (s *Server) Restart() error {
+// Stop stops listening and cuts every connection, as a server that went
+// down would; Start brings it back. Stop on a stopped server does nothing.
+func (s *Server) Stop() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return errors.New("sftptest: restart after Close")
+		return errors.New("sftptest: stop after Close")
 	}
-	s.ln.Close()
+	s.stopLocked()
+	return nil
+}
+
+func (s *Server) stopLocked() {
+	if s.ln != nil {
+		s.ln.Close()
+		s.ln = nil
+	}
 	s.cutLocked()
+}
+
+// Start listens again after Stop with the same host key, on the same port
+// when it can be had (else on a new port, and KnownHostsPath is rewritten).
+// Start on a running server does nothing.
+func (s *Server) Start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("sftptest: start after Close")
+	}
+	return s.startLocked()
+}
+
+func (s *Server) startLocked() error {
+	if s.ln != nil {
+		return nil
+	}
 	var ln net.Listener
 	var err error
 	for i := 0; i < 50; i++ {
@@ -249,7 +274,7 @@ func (s *Server) Restart() error {
 	if err != nil {
 		host, _, _ := net.SplitHostPort(s.addr)
 		if ln, err = net.Listen("tcp", net.JoinHostPort(host, "0")); err != nil {
-			return fmt.Errorf("sftptest: restart: %w", err)
+			return fmt.Errorf("sftptest: listen: %w", err)
 		}
 		s.addr = ln.Addr().String()
 		line := knownhosts.Line([]string{knownhosts.Normalize(s.addr)}, s.host.Signer.PublicKey())
@@ -262,6 +287,18 @@ func (s *Server) Restart() error {
 	return nil
 }
 
+// Restart is Stop then Start: every connection is cut and the server
+// listens again with the same host key, on the same port when it can.
+func (s *Server) Restart() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errors.New("sftptest: restart after Close")
+	}
+	s.stopLocked()
+	return s.startLocked()
+}
+
 // Close stops the server, cuts every connection, waits for its goroutines
 // and removes the key folder it created. It is idempotent.
 func (s *Server) Close() error {
@@ -271,8 +308,7 @@ func (s *Server) Close() error {
 		return nil
 	}
 	s.closed = true
-	s.ln.Close()
-	s.cutLocked()
+	s.stopLocked()
 	s.mu.Unlock()
 	s.wg.Wait()
 	if s.ownKeyDir {
