@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -177,5 +178,58 @@ func TestCatchUpBoundedAndErrors(t *testing.T) {
 	cancel()
 	if _, err := trig.CatchUp(ctx, s); err != context.Canceled {
 		t.Fatalf("cancelled: %v", err)
+	}
+}
+
+// Live messages and a catch-up over the same messages race; each file is
+// accepted once.
+func TestCatchUpRacesLiveMessages(t *testing.T) {
+	t.Parallel()
+	trig, _ := newTestTrigger(t, func(c *Config) { c.FileRate = 1000 })
+	fd := &fakeDiscord{}
+	var live []*discordgo.MessageCreate
+	for i := 1; i <= 120; i++ {
+		m := hookMessage(msgID(i), "📊 `2026-01-15-2200"+fmt.Sprintf("%02d", i%60)+"-map"+strconv.Itoa(i)+"-round-1.txt`")
+		fd.msgs = append(fd.msgs, m.Message)
+		live = append(live, m)
+	}
+	trig.SetLastMessageID(msgID(0))
+	s := testSession(t, fd)
+
+	var mu sync.Mutex
+	accepted := map[string]int{}
+	count := func(ds ...Decision) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, d := range ds {
+			for _, e := range d.Events {
+				accepted[e.Name.Raw]++
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		ds, err := trig.CatchUp(context.Background(), s)
+		if err != nil {
+			t.Error(err)
+		}
+		count(ds...)
+	}()
+	go func() {
+		defer wg.Done()
+		for _, m := range live {
+			count(trig.Handle(m))
+		}
+	}()
+	wg.Wait()
+	if len(accepted) != 120 {
+		t.Fatalf("%d files accepted, want 120", len(accepted))
+	}
+	for n, c := range accepted {
+		if c != 1 {
+			t.Errorf("%s accepted %d times", n, c)
+		}
 	}
 }
