@@ -6,23 +6,34 @@ import (
 	"github.com/roundfeed/roundfeed/parser"
 )
 
-// Message is the JSON body of a webhook execution.
+// Message is the JSON body of a webhook execution. A fake Discord in a test
+// or demo can decode a post with it.
 type Message struct {
-	Username        string          `json:"username"`
-	Content         string          `json:"content"`
-	Embeds          []Embed         `json:"embeds,omitempty"`
+	// Username is the author name shown (and checked by the bot when
+	// WEBHOOK_TRIGGER_USERNAME is set).
+	Username string `json:"username"`
+	// Content carries the trigger: an emoji and the file name in backticks,
+	// or ROUNDFEED_HEARTBEAT.
+	Content string `json:"content"`
+	// Embeds are for people; the bot never reads them.
+	Embeds []Embed `json:"embeds,omitempty"`
+	// AllowedMentions is always {"parse": []}: a post pings nobody.
 	AllowedMentions AllowedMentions `json:"allowed_mentions"`
 }
 
 // Embed is the decoration for people; the bot never reads a name from it.
 type Embed struct {
-	Title       string       `json:"title"`
-	Description string       `json:"description"`
-	Footer      *EmbedFooter `json:"footer,omitempty"`
+	// Title is "Round Complete" or "Awards Ready".
+	Title string `json:"title"`
+	// Description is "**<map>** - Round <n>".
+	Description string `json:"description"`
+	// Footer shows the file size.
+	Footer *EmbedFooter `json:"footer,omitempty"`
 }
 
 // EmbedFooter is an embed's footer.
 type EmbedFooter struct {
+	// Text is "<size> bytes".
 	Text string `json:"text"`
 }
 
