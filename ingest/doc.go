@@ -1,0 +1,58 @@
+// Package ingest is roundfeed's pipeline from "a file exists" (a
+// source.Event, from the webhook, a poll, a probe, a local folder or a
+// backfill) to a committed round and a queued post:
+//
+//	claim (tracker) -> fetch (archive first, else source.Fetcher; archived)
+//	-> parse -> stats: pair a round 2 with its round 1, compute the
+//	differential; endstats: link to its round -> one transaction: store +
+//	done mark + outbox rows -> report the outcome to the failover machine
+//
+// Exactly once: the tracker's claim keeps two workers (or two processes)
+// off one file, and the done mark commits in the import's transaction, so
+// a crash before the commit leaves only a lease that expires, and a commit
+// is never repeated. Posts are rows of the same transaction, drained by a
+// Sender through a Publisher with retries; a post carries a nonce derived
+// from server, file and kind, and a sent post (one with a message ID) is
+// never sent again.
+//
+// Waiting for another file is not a failure: an endstats file whose round is
+// not stored yet is Deferred and retried with backoff for up to
+// ENDSTATS_WAIT, then stored unlinked; a round-2 file whose round 1 is not
+// stored yet waits up to R1_WAIT, then is stored as an orphan, and a later
+// round 1 links it. Importing a stats file retries the files deferred for
+// its map at once.
+//
+// Outcomes of events with Via webhook go to the Reporter: Success when
+// stored, Failure (fetch, parse, store, too large) with a reason, Deferred
+// when waiting; duplicates report nothing.
+//
+// Configuration (Config, DefaultConfig, FromEnv):
+//
+//	| variable       | default         | meaning                                                    |
+//	|----------------|-----------------|------------------------------------------------------------|
+//	| ARCHIVE_DIR    | stats-archive   | raw bytes of every fetched file, <dir>/<server>/<name>     |
+//	| LOOKBACK       | 7d              | older files are not auto-processed (backfill does them)    |
+//	| MAX_ATTEMPTS   | 5               | failures before a file is quarantined                      |
+//	| LEASE          | 2m              | claim lease; after a crash the file is retried after it    |
+//	| WORKERS        | 4               | files processed at once                                    |
+//	| MAX_FILE_SIZE  | 4194304 (4MiB)  | larger files are refused unread and quarantined            |
+//	| R1_WAIT        | 2m              | a round 2 waits this long for its round 1, then orphan     |
+//	| ENDSTATS_WAIT  | 30m             | an endstats file waits this long for its round, then alone |
+//	| PARSER_MODE    | native          | native or compat (reference reader parity)                 |
+//
+// Durations take Go syntax (90s, 2m) or days (7d); sizes bytes or KiB/MiB.
+// The Sender (SenderConfig) retries a post 10 times with backoff from 2 s to
+// 10 min, then leaves it in the outbox, given up and visible in status.
+//
+// Wiring, in a bot:
+//
+//	db, _ := store.Open("roundfeed.db")
+//	tr, _ := tracker.NewSQL(db, cfg.TrackerConfig(now), tracker.SQLite)
+//	st, _ := store.New(db, tr)
+//	snd, _ := ingest.NewSender(ingest.DefaultSenderConfig(), st, publisher, log, now)
+//	p, _ := ingest.New(cfg, ingest.Deps{Tracker: tr, Store: st, Fetchers: fetchers,
+//		Reporter: guard, Notify: snd.Notify, Logger: log, Now: now})
+//	go snd.Run(ctx, 10*time.Second)
+//	go p.Run(ctx)
+//	// sources: p.Submit(ctx, ev)
+package ingest

@@ -1,0 +1,660 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/parser"
+	"github.com/roundfeed/roundfeed/source"
+	"github.com/roundfeed/roundfeed/tracker"
+)
+
+// Reporter receives the push path's outcomes: the failover machine's guard
+// (source/poll.Guard) implements it. Generation is read when a file's
+// processing starts and handed back with its outcome, so the machine can
+// drop outcomes that started before a transition. Both methods must be
+// safe for concurrent use and must not block.
+type Reporter interface {
+	Generation(server string) uint64
+	Report(server string, gen uint64, kind parser.Kind, o failover.Outcome, reason string)
+}
+
+// Deps are the parts a Pipeline works with.
+type Deps struct {
+	// Tracker decides who processes a file; Store must mark done through it.
+	Tracker tracker.Tracker
+	// Store receives imports.
+	Store Store
+	// Fetchers fetch bytes, by server name.
+	Fetchers map[string]source.Fetcher
+	// Reporter, if not nil, receives outcomes of webhook events.
+	Reporter Reporter
+	// Notify, if not nil, is called after each commit that queued posts
+	// (Sender.Notify wakes the publisher). It must not block.
+	Notify func()
+	// Logger, nil for none.
+	Logger *slog.Logger
+	// Now is the clock, nil for time.Now. The tracker should use the same.
+	Now func() time.Time
+}
+
+// Pipeline imports files named by events: claim, fetch (archive first),
+// parse, pair or link, store with the done mark and the posts in one
+// transaction, report. It is safe for concurrent use.
+type Pipeline struct {
+	cfg     Config
+	d       Deps
+	log     *slog.Logger
+	now     func() time.Time
+	archive *Archive
+
+	queue    chan job
+	stopping chan struct{}
+
+	mu       sync.Mutex
+	busy     map[fileKey]bool      // queued or running in this process
+	deferred map[fileKey]deferInfo // waiting for another file, for early retries
+	closed   bool
+
+	m counters
+}
+
+type fileKey struct{ server, name string }
+
+type deferInfo struct {
+	ev  source.Event
+	mp  string
+	due time.Time
+}
+
+type job struct {
+	ev    source.Event
+	force bool // claim even if not due (an early retry of a deferred file)
+	retry bool // a retry: failures and deferrals were reported the first time
+}
+
+// ErrClosed is returned by Submit after shutdown began.
+var ErrClosed = errors.New("ingest: pipeline closed")
+
+// New returns a pipeline. Call Run to start its workers, or Process to
+// import files synchronously.
+func New(cfg Config, d Deps) (*Pipeline, error) {
+	var errs []error
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if d.Tracker == nil {
+		errs = append(errs, errors.New("ingest: no tracker"))
+	}
+	if d.Store == nil {
+		errs = append(errs, errors.New("ingest: no store"))
+	}
+	if len(d.Fetchers) == 0 {
+		errs = append(errs, errors.New("ingest: no fetcher"))
+	}
+	for srv := range d.Fetchers {
+		if !validServer(srv) {
+			errs = append(errs, fmt.Errorf("ingest: server name %q: use letters, digits, '_' and '-'", srv))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	p := &Pipeline{
+		cfg:      cfg,
+		d:        d,
+		log:      d.Logger,
+		now:      d.Now,
+		archive:  &Archive{Dir: cfg.ArchiveDir, MaxSize: cfg.MaxFileSize},
+		queue:    make(chan job, cfg.QueueSize),
+		stopping: make(chan struct{}),
+		busy:     make(map[fileKey]bool),
+		deferred: make(map[fileKey]deferInfo),
+	}
+	if p.log == nil {
+		p.log = slog.New(slog.DiscardHandler)
+	}
+	if p.now == nil {
+		p.now = time.Now
+	}
+	return p, nil
+}
+
+// Archive returns the pipeline's archive (to re-parse files or to set
+// NoSync before Run).
+func (p *Pipeline) Archive() *Archive { return p.archive }
+
+// Status is what became of one event.
+type Status uint8
+
+// Statuses.
+const (
+	// Imported: stored, marked done, posts queued.
+	Imported Status = iota + 1
+	// Skipped: nothing to do here: done already, claimed by another worker,
+	// older than the lookback, waiting for its retry time, quarantined, or
+	// already queued in this process.
+	Skipped
+	// Deferred: waiting for another file (an R1, an endstats' round) or for
+	// the file to be complete; retried later.
+	Deferred
+	// Failed: fetch, parse or store failed; retried later with backoff.
+	Failed
+	// Quarantined: failed for the last time, or permanently (too large).
+	Quarantined
+	// Released: shutdown interrupted the file; its claim was given back.
+	Released
+)
+
+var statusNames = [...]string{"", "imported", "skipped", "deferred", "failed", "quarantined", "released"}
+
+// String returns the status name.
+func (s Status) String() string {
+	if int(s) < len(statusNames) && s > 0 {
+		return statusNames[s]
+	}
+	return fmt.Sprintf("Status(%d)", uint8(s))
+}
+
+// Result is the outcome of processing one event.
+type Result struct {
+	Status Status
+	// Reason says why, for every status but Imported.
+	Reason string
+	// Err is the underlying error of Skipped (the tracker's *ClaimError),
+	// Failed and Quarantined.
+	Err error
+}
+
+// Metrics are counters since start, for /metrics and status output.
+type Metrics struct {
+	Imported, Skipped, Deferred, Failed, Quarantined, Released uint64
+	// Queued is the number of events waiting for a worker.
+	Queued int
+}
+
+type counters struct {
+	byStatus [7]atomic.Uint64
+}
+
+// Metrics returns the counters.
+func (p *Pipeline) Metrics() Metrics {
+	c := &p.m.byStatus
+	return Metrics{
+		Imported: c[Imported].Load(), Skipped: c[Skipped].Load(), Deferred: c[Deferred].Load(),
+		Failed: c[Failed].Load(), Quarantined: c[Quarantined].Load(), Released: c[Released].Load(),
+		Queued: len(p.queue),
+	}
+}
+
+// Submit queues an event for the workers started by Run. It returns at once
+// when the file is already queued or being processed here (one file is
+// never worked on twice at once), blocks while the queue is full, and
+// returns ErrClosed once shutdown began or ctx's error when ctx ends first.
+func (p *Pipeline) Submit(ctx context.Context, ev source.Event) error {
+	return p.submit(ctx, job{ev: ev}, true)
+}
+
+func (p *Pipeline) submit(ctx context.Context, j job, wait bool) error {
+	k := fileKey{j.ev.Server, j.ev.Name.Raw}
+	if j.ev.Name.IsZero() || j.ev.Server == "" {
+		return fmt.Errorf("ingest: submit: event without server or name")
+	}
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return ErrClosed
+	}
+	if p.busy[k] {
+		p.mu.Unlock()
+		p.m.byStatus[Skipped].Add(1)
+		return nil
+	}
+	p.busy[k] = true
+	p.mu.Unlock()
+	if !wait {
+		select {
+		case p.queue <- j:
+			return nil
+		default:
+			p.unbusy(k)
+			return nil // the periodic retry finds it again
+		}
+	}
+	select {
+	case p.queue <- j:
+		return nil
+	case <-ctx.Done():
+		p.unbusy(k)
+		return fmt.Errorf("ingest: submit: %w", ctx.Err())
+	case <-p.stopping:
+		p.unbusy(k)
+		return ErrClosed
+	}
+}
+
+func (p *Pipeline) unbusy(k fileKey) {
+	p.mu.Lock()
+	delete(p.busy, k)
+	p.mu.Unlock()
+}
+
+// Process imports the file an event names, synchronously, and returns what
+// became of it. It is what the workers run; call it directly for a backfill
+// or in tests. A file already being processed in this process is Skipped.
+// ctx bounds the fetch only: once the bytes are in, the import completes
+// (or its claim is released) even if ctx ends.
+func (p *Pipeline) Process(ctx context.Context, ev source.Event) Result {
+	return p.processJob(ctx, job{ev: ev})
+}
+
+func (p *Pipeline) processJob(ctx context.Context, j job) Result {
+	k := fileKey{j.ev.Server, j.ev.Name.Raw}
+	p.mu.Lock()
+	if p.busy[k] {
+		p.mu.Unlock()
+		p.m.byStatus[Skipped].Add(1)
+		return Result{Status: Skipped, Reason: "in progress"}
+	}
+	p.busy[k] = true
+	p.mu.Unlock()
+	defer p.unbusy(k)
+	return p.runJob(ctx, j)
+}
+
+// runJob runs a job whose key the caller marked busy.
+func (p *Pipeline) runJob(ctx context.Context, j job) (res Result) {
+	defer func() {
+		if v := recover(); v != nil {
+			// A bug must not take the bot down; the claim expires and the
+			// file is retried (and quarantined if it keeps failing).
+			p.log.Error("ingest: panic", "server", j.ev.Server, "file", j.ev.Name.Raw, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			res = Result{Status: Failed, Reason: "panic", Err: fmt.Errorf("ingest: panic: %v", v)}
+		}
+		p.m.byStatus[res.Status].Add(1)
+	}()
+	p.mu.Lock()
+	delete(p.deferred, fileKey{j.ev.Server, j.ev.Name.Raw})
+	p.mu.Unlock()
+	return p.run(ctx, j)
+}
+
+func (p *Pipeline) run(ctx context.Context, j job) Result {
+	ev := j.ev
+	name := ev.Name
+	log := p.log.With("server", ev.Server, "file", name.Raw, "via", string(ev.Via))
+	webhook := ev.Via == source.ViaWebhook && p.d.Reporter != nil
+	var gen uint64
+	if webhook {
+		gen = p.d.Reporter.Generation(ev.Server)
+	}
+	report := func(o failover.Outcome, reason string) {
+		if !webhook || (j.retry && o != failover.Success) {
+			return
+		}
+		p.d.Reporter.Report(ev.Server, gen, name.Kind, o, reason)
+	}
+	// Bookkeeping must finish even when shutdown cancels ctx: a cancelled
+	// commit or release would leave a claim to expire for nothing.
+	db := context.WithoutCancel(ctx)
+
+	c, err := p.d.Tracker.Claim(db, tracker.Request{Server: ev.Server, Name: name.Raw, Via: string(ev.Via), FileTime: name.Time, Force: j.force})
+	if err != nil {
+		var ce *tracker.ClaimError
+		if errors.As(err, &ce) {
+			return Result{Status: Skipped, Reason: ce.Err.Error(), Err: err}
+		}
+		log.Error("ingest: claim", "err", err)
+		return Result{Status: Failed, Reason: "claim", Err: err}
+	}
+
+	data, err := p.load(ctx, ev.Server, name)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			p.release(db, log, c, time.Time{})
+			return Result{Status: Released, Reason: "shutdown", Err: err}
+		case errors.Is(err, source.ErrTooLarge):
+			if qerr := p.d.Tracker.Quarantine(db, c, "fetch: "+err.Error()); qerr != nil {
+				log.Error("ingest: quarantine", "err", qerr)
+			}
+			log.Warn("ingest: quarantined", "reason", "too large", "err", err)
+			report(failover.Failure, "file too large")
+			return Result{Status: Quarantined, Reason: "too large", Err: err}
+		case errors.Is(err, source.ErrIncomplete):
+			p.release(db, log, c, p.now().Add(p.cfg.DeferMin))
+			report(failover.Deferred, "file still being written")
+			return Result{Status: Deferred, Reason: "incomplete", Err: err}
+		}
+		return p.fail(db, log, c, "fetch", err, report)
+	}
+	sum := sha256.Sum256(data)
+	imp := &Import{Event: ev, Claim: c, Digest: tracker.Digest{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, At: p.now()}
+
+	switch name.Kind {
+	case parser.KindStats:
+		st, err := parser.ParseStats(name.Raw, data, p.cfg.Parser)
+		if err != nil {
+			return p.fail(db, log, c, "parse", err, report)
+		}
+		imp.Stats = st
+		if st.File.IsRound2ByName {
+			r2, r1, wait, err := p.pairR2(ctx, db, ev.Server, st, c.FirstSeen)
+			if err != nil {
+				return p.fail(db, log, c, "pair", err, report)
+			}
+			if wait {
+				if !p.deferFile(db, log, c, ev, p.cfg.R1Wait, "waiting for round 1") {
+					return Result{Status: Skipped, Reason: "lease lost"}
+				}
+				report(failover.Deferred, "round 1 not stored yet")
+				return Result{Status: Deferred, Reason: "waiting for round 1"}
+			}
+			imp.R2, imp.R1 = r2, r1
+			if r2.Status == parser.StatusOrphan {
+				log.Warn("ingest: round 2 without round 1: stored as orphan", "warning", r2.Warning)
+			}
+		}
+		imp.Posts = []Post{RoundPost(ev.Server, st, imp.R2)}
+	case parser.KindEndstats:
+		es, err := parser.ParseEndstats(name.Raw, data, p.cfg.Parser)
+		if err != nil {
+			return p.fail(db, log, c, "parse", err, report)
+		}
+		imp.Endstats = es
+		cands, err := p.d.Store.RoundCandidates(db, ev.Server, name, endstatsWindow)
+		if err != nil {
+			return p.fail(db, log, c, "link", err, report)
+		}
+		link, ok := parser.LinkEndstats(name, candNames(cands), p.cfg.Parser)
+		roundFile := ""
+		switch {
+		case ok:
+			imp.Round = findCand(cands, link.StatsFile.Raw)
+			imp.LinkDelta = link.DeltaSeconds
+			roundFile = link.StatsFile.Raw
+		case p.now().Sub(c.FirstSeen) < p.cfg.EndstatsWait:
+			if !p.deferFile(db, log, c, ev, p.cfg.EndstatsWait, "waiting for its round") {
+				return Result{Status: Skipped, Reason: "lease lost"}
+			}
+			report(failover.Deferred, "endstats before its round")
+			return Result{Status: Deferred, Reason: "waiting for its round"}
+		default:
+			log.Warn("ingest: endstats without its round: stored unlinked", "waited", p.cfg.EndstatsWait)
+		}
+		imp.Posts = []Post{AwardsPost(ev.Server, es, roundFile)}
+	default:
+		return p.fail(db, log, c, "parse", fmt.Errorf("unknown file kind %v", name.Kind), report)
+	}
+
+	err = p.d.Store.Commit(db, imp)
+	switch {
+	case err == nil:
+	case errors.Is(err, tracker.ErrLeaseLost):
+		// Our lease expired and another worker took the file: its commit is
+		// the one that counts.
+		log.Warn("ingest: lease lost before commit", "err", err)
+		return Result{Status: Skipped, Reason: "lease lost", Err: err}
+	case errors.Is(err, ErrDuplicate):
+		// Stored, but the tracker did not know: heal the tracker.
+		log.Warn("ingest: already stored; marking done", "err", err)
+		if merr := p.d.Tracker.MarkDone(db, nil, c, imp.Digest); merr != nil {
+			log.Error("ingest: mark done", "err", merr)
+		}
+		return Result{Status: Skipped, Reason: "already stored", Err: err}
+	default:
+		return p.fail(db, log, c, "store", err, report)
+	}
+	log.Info("ingest: imported", "kind", name.Kind.String(), "bytes", len(data), "r2", r2Status(imp.R2), "linked", imp.Round != nil)
+	report(failover.Success, "")
+	if p.d.Notify != nil && len(imp.Posts) > 0 {
+		p.d.Notify()
+	}
+	if name.Kind == parser.KindStats {
+		p.afterStats(ctx, db, log, ev, imp.Stats)
+	}
+	return Result{Status: Imported}
+}
+
+// endstatsWindow is the link rule's window (endstats-format.md section 5).
+const endstatsWindow = 30 * time.Second
+
+func r2Status(r *parser.R2) string {
+	if r == nil {
+		return ""
+	}
+	return r.Status
+}
+
+func candNames(cs []Candidate) []parser.FileName {
+	out := make([]parser.FileName, len(cs))
+	for i, c := range cs {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func findCand(cs []Candidate, raw string) *Candidate {
+	for i := range cs {
+		if cs[i].Name.Raw == raw {
+			c := cs[i]
+			return &c
+		}
+	}
+	return nil
+}
+
+// load returns a file's bytes: the archived copy if there is one, else the
+// fetcher's (then archived).
+func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName) ([]byte, error) {
+	data, err := p.archive.Read(server, name)
+	if err == nil || !errors.Is(err, source.ErrNotFound) {
+		return data, err
+	}
+	f := p.d.Fetchers[server]
+	if f == nil {
+		return nil, fmt.Errorf("ingest: no fetcher for server %q", server)
+	}
+	data, err = f.Fetch(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > p.cfg.MaxFileSize {
+		return nil, fmt.Errorf("ingest: %s: %d bytes, limit %d: %w", name.Raw, len(data), p.cfg.MaxFileSize, source.ErrTooLarge)
+	}
+	if err := p.archive.Write(server, name, data); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+func (p *Pipeline) release(ctx context.Context, log *slog.Logger, c tracker.Claim, at time.Time) {
+	if err := p.d.Tracker.Release(ctx, c, at); err != nil {
+		log.Error("ingest: release", "err", err)
+	}
+}
+
+// backoff is the wait after failure number n (1-based).
+func (p *Pipeline) backoff(n int) time.Duration {
+	d := p.cfg.RetryBase
+	for i := 1; i < n && d < p.cfg.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, p.cfg.RetryMax)
+}
+
+func (p *Pipeline) fail(ctx context.Context, log *slog.Logger, c tracker.Claim, stage string, err error, report func(failover.Outcome, string)) Result {
+	reason := stage + ": " + err.Error()
+	retry := p.now().Add(p.backoff(c.Attempts + 1))
+	st, ferr := p.d.Tracker.Fail(ctx, c, reason, retry)
+	report(failover.Failure, stage+" failed")
+	if ferr != nil {
+		log.Error("ingest: record failure", "err", ferr, "reason", reason)
+		return Result{Status: Failed, Reason: stage, Err: err}
+	}
+	if st == tracker.StateQuarantined {
+		log.Warn("ingest: quarantined", "attempts", c.Attempts+1, "reason", reason)
+		return Result{Status: Quarantined, Reason: stage, Err: err}
+	}
+	log.Warn("ingest: failed", "attempt", c.Attempts+1, "retry_at", retry, "reason", reason)
+	return Result{Status: Failed, Reason: stage, Err: err}
+}
+
+// deferFile releases a claim until the next try: half the file's age so far,
+// within DeferMin..DeferMax, and not past its deadline (first seen + wait),
+// so the try after the deadline resolves it. It remembers the file so a
+// stats import of the same map can retry it at once.
+func (p *Pipeline) deferFile(ctx context.Context, log *slog.Logger, c tracker.Claim, ev source.Event, wait time.Duration, why string) bool {
+	now := p.now()
+	age := now.Sub(c.FirstSeen)
+	next := now.Add(min(max(age/2, p.cfg.DeferMin), p.cfg.DeferMax))
+	if deadline := c.FirstSeen.Add(wait); next.After(deadline) && deadline.After(now) {
+		next = deadline
+	}
+	if err := p.d.Tracker.Release(ctx, c, next); err != nil {
+		log.Error("ingest: defer", "err", err)
+		return false
+	}
+	p.mu.Lock()
+	p.deferred[fileKey{ev.Server, ev.Name.Raw}] = deferInfo{ev: ev, mp: ev.Name.Map, due: next}
+	p.mu.Unlock()
+	log.Info("ingest: deferred", "why", why, "retry_at", next)
+	return true
+}
+
+// pairR2 finds and applies the R1 of a round-2 file. wait reports that no
+// R1 is stored yet and the file is young enough to wait for it.
+func (p *Pipeline) pairR2(ctx, db context.Context, server string, st *parser.Stats, firstSeen time.Time) (r2 *parser.R2, r1 *Candidate, wait bool, err error) {
+	name := st.File.Parsed
+	native := p.cfg.Parser.Mode == parser.Native
+	if native && st.Aborted {
+		return parser.Orphan(st, "saved on the shutdown path (negative playtime); not paired"), nil, false, nil
+	}
+	cands, err := p.d.Store.R1Candidates(db, server, name, p.pairWindow())
+	if err != nil {
+		return nil, nil, false, err
+	}
+	r1name, ok := parser.PairR1(name, candNames(p.usable(cands, st)), p.cfg.Parser)
+	if !ok {
+		if p.now().Sub(firstSeen) < p.cfg.R1Wait {
+			return nil, nil, true, nil
+		}
+		return parser.Orphan(st, ""), nil, false, nil
+	}
+	r1 = findCand(cands, r1name.Raw)
+	res, err := p.differential(ctx, server, r1name, st)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return res, r1, false, nil
+}
+
+func (p *Pipeline) pairWindow() time.Duration {
+	if p.cfg.Parser.PairWindow > 0 {
+		return p.cfg.Parser.PairWindow
+	}
+	return parser.DefaultPairWindow
+}
+
+// usable filters R1 candidates by native mode's rules (S10, S15): not
+// saved on the shutdown path, not paired with another R2, header map and
+// round consistent. Compat keeps all.
+func (p *Pipeline) usable(cands []Candidate, r2 *parser.Stats) []Candidate {
+	if p.cfg.Parser.Mode != parser.Native {
+		return cands
+	}
+	var out []Candidate
+	for _, c := range cands {
+		if c.Aborted || (c.PairedWith != "" && c.PairedWith != r2.File.Name) || c.HeaderMap != r2.Header.Map || c.HeaderRound != 1 {
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// differential loads and parses the R1 file and computes r2's result
+// against it (through parser.PairAll, which applies the mode's checks and
+// the pair confidence).
+func (p *Pipeline) differential(ctx context.Context, server string, r1name parser.FileName, r2 *parser.Stats) (*parser.R2, error) {
+	data, err := p.load(ctx, server, r1name)
+	if err != nil {
+		return nil, fmt.Errorf("round 1 %s: %w", r1name.Raw, err)
+	}
+	r1, perr := parser.ParseStats(r1name.Raw, data, p.cfg.Parser)
+	res := parser.PairAll([]parser.StatsFile{
+		{Name: r1name.Raw, Stats: r1, Err: perr},
+		{Name: r2.File.Name, Stats: r2},
+	}, p.cfg.Parser)[1]
+	if res == nil {
+		return nil, fmt.Errorf("round 2 %s: not paired", r2.File.Name)
+	}
+	return res, nil
+}
+
+// afterStats runs after a stats file committed: a round 1 links the orphan
+// round 2 files that pair with it, and files deferred for this map are
+// retried at once.
+func (p *Pipeline) afterStats(ctx, db context.Context, log *slog.Logger, ev source.Event, st *parser.Stats) {
+	if !st.File.IsRound2ByName {
+		p.linkOrphans(ctx, db, log, ev.Server, st)
+	}
+	p.mu.Lock()
+	var kick []source.Event
+	for k, d := range p.deferred {
+		if k.server == ev.Server && d.mp == ev.Name.Map {
+			kick = append(kick, d.ev)
+		}
+	}
+	p.mu.Unlock()
+	for _, e := range kick {
+		_ = p.submit(ctx, job{ev: e, force: true, retry: true}, false)
+	}
+}
+
+func (p *Pipeline) linkOrphans(ctx, db context.Context, log *slog.Logger, server string, r1 *parser.Stats) {
+	r1name := r1.File.Parsed
+	orphans, err := p.d.Store.OrphanR2s(db, server, r1name, p.pairWindow())
+	if err != nil {
+		log.Error("ingest: find orphans", "err", err)
+		return
+	}
+	for _, o := range orphans {
+		data, err := p.load(ctx, server, o.Name)
+		if err != nil {
+			log.Error("ingest: link orphan: load", "orphan", o.Name.Raw, "err", err)
+			continue
+		}
+		r2, err := parser.ParseStats(o.Name.Raw, data, p.cfg.Parser)
+		if err != nil {
+			continue
+		}
+		cands, err := p.d.Store.R1Candidates(db, server, o.Name, p.pairWindow())
+		if err != nil {
+			log.Error("ingest: link orphan", "orphan", o.Name.Raw, "err", err)
+			continue
+		}
+		chosen, ok := parser.PairR1(o.Name, candNames(p.usable(cands, r2)), p.cfg.Parser)
+		if !ok || chosen.Raw != r1name.Raw {
+			continue
+		}
+		res := parser.PairAll([]parser.StatsFile{{Name: r1name.Raw, Stats: r1}, {Name: o.Name.Raw, Stats: r2}}, p.cfg.Parser)[1]
+		if res == nil || res.Status != parser.StatusDifferential {
+			continue
+		}
+		if err := p.d.Store.LinkR2(db, o, *findCand(cands, r1name.Raw), res); err != nil {
+			log.Error("ingest: link orphan", "orphan", o.Name.Raw, "err", err)
+			continue
+		}
+		log.Info("ingest: orphan round 2 linked", "orphan", o.Name.Raw)
+	}
+}

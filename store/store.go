@@ -1,0 +1,314 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/roundfeed/roundfeed/ingest"
+	"github.com/roundfeed/roundfeed/parser"
+	"github.com/roundfeed/roundfeed/tracker"
+)
+
+// Store implements ingest.Store and ingest.Outbox over a database opened
+// with Open. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+	tr tracker.Tracker
+}
+
+var (
+	_ ingest.Store  = (*Store)(nil)
+	_ ingest.Outbox = (*Store)(nil)
+)
+
+// New returns a Store on db that marks files done through tr. tr must write
+// to the same database (a tracker.SQL on db): otherwise the done mark is not
+// part of the import's transaction.
+func New(db *sql.DB, tr tracker.Tracker) (*Store, error) {
+	if db == nil || tr == nil {
+		return nil, errors.New("store: new: nil db or tracker")
+	}
+	return &Store{db: db, tr: tr}, nil
+}
+
+// DB returns the database.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Commit implements ingest.Store.
+func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
+	name := imp.Event.Name.Raw
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: commit %s: %w", name, err)
+	}
+	defer tx.Rollback()
+	switch {
+	case imp.Stats != nil:
+		err = insertRound(ctx, tx, imp)
+	case imp.Endstats != nil:
+		err = insertEndstats(ctx, tx, imp)
+	default:
+		err = errors.New("neither stats nor endstats")
+	}
+	if err != nil {
+		return fmt.Errorf("store: commit %s: %w", name, err)
+	}
+	if err := s.tr.MarkDone(ctx, tx, imp.Claim, imp.Digest); err != nil {
+		return fmt.Errorf("store: commit %s: %w", name, err)
+	}
+	for _, p := range imp.Posts {
+		payload, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("store: commit %s: post: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (server, file_name, kind, nonce, payload, created_ms)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
+			p.Server, p.File, string(p.Kind), ingest.Nonce(p.Server, p.File, p.Kind), string(payload), ms(imp.At)); err != nil {
+			return fmt.Errorf("store: commit %s: outbox: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit %s: %w", name, err)
+	}
+	if n, ok := s.tr.(tracker.DoneNoter); ok {
+		n.NoteDone(imp.Claim.Server, imp.Claim.Name)
+	}
+	return nil
+}
+
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+// fl stores NaN as NULL (SQLite cannot store NaN).
+func fl(v float64) any {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return v
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func nullStr(ok bool, s string) any {
+	if !ok {
+		return nil
+	}
+	return s
+}
+
+func nullInt(ok bool, v int) any {
+	if !ok {
+		return nil
+	}
+	return v
+}
+
+func joinInts(v []int) string {
+	parts := make([]string, len(v))
+	for i, n := range v {
+		parts[i] = strconv.Itoa(n)
+	}
+	return strings.Join(parts, ",")
+}
+
+const roundCols = `server, file_name, file_time_ms, map, round_number, sha256, size, parse_mode, via, imported_ms,
+field_count, server_name, header_map, config, round_raw, header_round, defender_raw, winner_raw,
+defender_team, winner_team, defender_normalized, winner_normalized, side_reasons, timelimit, actual_time,
+playtime_raw, playtime_seconds, round_time_seconds, aborted, skipped_lines,
+score_confidence, round_outcome, stopwatch_state, time_to_beat_seconds, next_timelimit_minutes, mvp,
+total_players, bot_player_count, human_player_count, is_bot_round,
+r2_status, r1_round_id, r1_file, pair_confidence, r2_warning, r2_error, r2_mvp`
+
+var insertRoundSQL = `INSERT INTO rounds (` + roundCols + `) VALUES (` + placeholders(strings.Count(roundCols, ",")+1) +
+	`) ON CONFLICT (server, file_name) DO NOTHING RETURNING id`
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+func insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+	st, h, rd := imp.Stats, &imp.Stats.Header, &imp.Stats.Round
+	fn := imp.Event.Name
+	var playtime any
+	if h.PlaytimeKnown {
+		playtime = fl(h.PlaytimeSeconds)
+	}
+	var r2Status, r1File, pairConf, warn, r2Err string
+	var r1ID, r2MVP any
+	if imp.R2 != nil {
+		r := imp.R2
+		r2Status, r1File, pairConf, warn = r.Status, r.R1File, r.PairConfidence, r.Warning
+		if r.Error != "" {
+			r2Err = r.Error + ": " + r.ErrorDetail
+		}
+		if r.HasRound {
+			r2MVP = nullStr(r.Round.HasMVP, r.Round.MVP)
+		}
+		if r.Status == parser.StatusDifferential && imp.R1 != nil {
+			r1ID = imp.R1.RoundID
+		}
+	}
+	args := []any{
+		imp.Event.Server, fn.Raw, ms(fn.Time), fn.Map, fn.Round, imp.Digest.SHA256, imp.Digest.Size, st.Mode.String(), string(imp.Event.Via), ms(imp.At),
+		h.FieldCount, h.ServerName, h.Map, h.Config, h.RoundRaw, h.Round, h.DefenderRaw, h.WinnerRaw,
+		h.DefenderTeam, h.WinnerTeam, h.DefenderNormalized, h.WinnerNormalized, strings.Join(h.SideReasons, ","), h.Timelimit, h.ActualTime,
+		nullStr(h.HasPlaytime, h.PlaytimeRaw), playtime, h.RoundTimeSeconds, b2i(st.Aborted), joinInts(st.SkippedLines()),
+		rd.ScoreConfidence, rd.RoundOutcome, rd.StopwatchState, nullInt(rd.HasTimeToBeat, rd.TimeToBeatSeconds),
+		nullInt(rd.HasNextTimelimit, rd.NextTimelimitMinutes), nullStr(rd.HasMVP, rd.MVP),
+		rd.TotalPlayers, rd.BotPlayerCount, rd.HumanPlayerCount, b2i(rd.IsBotRound),
+		r2Status, r1ID, r1File, pairConf, warn, r2Err, r2MVP,
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, insertRoundSQL, args...).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("round: %w", err)
+	}
+	rows := make([]playerRow, 0, len(st.Players))
+	for i := range st.Players {
+		rows = append(rows, rawRow(i, &st.Players[i]))
+	}
+	if err := insertPlayers(ctx, tx, id, kindRaw, rows); err != nil {
+		return err
+	}
+	if imp.R2 != nil && imp.R2.Status == parser.StatusDifferential {
+		return insertDiff(ctx, tx, id, imp.R2)
+	}
+	return nil
+}
+
+func insertDiff(ctx context.Context, tx *sql.Tx, roundID int64, r *parser.R2) error {
+	rows := make([]playerRow, 0, len(r.Players))
+	for i := range r.Players {
+		rows = append(rows, diffRow(i, &r.Players[i]))
+	}
+	return insertPlayers(ctx, tx, roundID, kindDiff, rows)
+}
+
+func insertEndstats(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+	e := imp.Endstats
+	fn := imp.Event.Name
+	var roundID, delta any
+	if imp.Round != nil {
+		roundID, delta = imp.Round.RoundID, imp.LinkDelta
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO endstats (server, file_name, file_time_ms, map, round_number, match_id, sha256, size,
+parse_mode, via, imported_ms, round_id, link_delta_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
+		imp.Event.Server, fn.Raw, ms(fn.Time), fn.Map, fn.Round, e.MatchID, imp.Digest.SHA256, imp.Digest.Size,
+		e.Mode.String(), string(imp.Event.Via), ms(imp.At), roundID, delta).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ingest.ErrDuplicate
+	}
+	if err != nil {
+		return fmt.Errorf("endstats: %w", err)
+	}
+	aw := make([][]any, len(e.Awards))
+	for i, a := range e.Awards {
+		var num any
+		if a.HasNumber {
+			num = fl(a.Number)
+		}
+		aw[i] = []any{id, i, a.Line, a.Title, a.Player, a.Value, num}
+	}
+	if err := insertMany(ctx, tx, "endstats_awards", "endstats_id, position, line_no, title, player, value, numeric", aw); err != nil {
+		return err
+	}
+	vs := make([][]any, len(e.Versus))
+	for i, v := range e.Versus {
+		vs[i] = []any{id, i, v.Line, nullStr(v.HasSubject, v.Subject), nullStr(v.HasSubjectGUID, v.SubjectGUID), v.Player, v.Kills, v.Deaths}
+	}
+	return insertMany(ctx, tx, "endstats_vs", "endstats_id, position, line_no, subject, subject_guid, player, kills, deaths", vs)
+}
+
+// maxParams bounds the placeholders of one statement (SQLite's limit is
+// 32766 since 3.32; PostgreSQL's 65535).
+const maxParams = 30000
+
+// insertMany inserts rows with multi-row VALUES statements: one statement
+// per chunk instead of one per row, which is most of the import's cost.
+func insertMany(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	n := strings.Count(cols, ",") + 1
+	one := "(" + placeholders(n) + ")"
+	per := max(1, maxParams/n)
+	for start := 0; start < len(rows); start += per {
+		chunk := rows[start:min(start+per, len(rows))]
+		var b strings.Builder
+		b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+		args := make([]any, 0, len(chunk)*n)
+		for i, r := range chunk {
+			if len(r) != n {
+				return fmt.Errorf("%s: row of %d values for %d columns", table, len(r), n)
+			}
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(one)
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// LinkR2 implements ingest.Store.
+func (s *Store) LinkR2(ctx context.Context, r2, r1 ingest.Candidate, d *parser.R2) error {
+	if d == nil || d.Status != parser.StatusDifferential {
+		return fmt.Errorf("store: link %s: not a differential", r2.Name.Raw)
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+	}
+	defer tx.Rollback()
+	var mvp any
+	if d.HasRound {
+		mvp = nullStr(d.Round.HasMVP, d.Round.MVP)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
+WHERE id = ? AND r2_status = ?`, d.Status, r1.RoundID, r1.Name.Raw, d.PairConfidence, d.Warning, mvp, r2.RoundID, parser.StatusOrphan)
+	if err != nil {
+		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err // already linked (or gone): nothing to do
+	}
+	if err := insertDiff(ctx, tx, r2.RoundID, d); err != nil {
+		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+	}
+	return nil
+}

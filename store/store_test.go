@@ -1,0 +1,349 @@
+package store_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/ingest"
+	"github.com/roundfeed/roundfeed/parser"
+	"github.com/roundfeed/roundfeed/source"
+	"github.com/roundfeed/roundfeed/store"
+	"github.com/roundfeed/roundfeed/tracker"
+	"github.com/roundfeed/roundfeed/tracker/trackertest"
+)
+
+// A stats file in the writer's format: one player with a "nan" and a "NaN"
+// in float fields (SQLite cannot store NaN: the store writes NULL).
+const nanR1 = "Broken Test\\nan_map\\legacy3\\1\\1\\2\\10:00\\7:35\\455200\n" +
+	"0A1B2C3D\\^2Solid\\0\\1\\48 120 400 9 7 30 10 60 3 2 4 \t2100\t1500\t0\t12\t3\t1\t0\t0\t81.5\t44\t4\t3\t5\t0\t2\t0\t0\t1\t0\t2\t460\tnan\t10.1\tNaN\t18.3\t1.8\t1.6\t3\t71\t1\t0\t0\t0\t0\t2\t0\t0\t0\n" +
+	"9F8E7D6C\\^4Other\\0\\2\\32 80 350 6 8 20 \t1700\t1900\t20\t0\t1\t0\t0\t0\t77.0\t30\t0\t3\t2\t1\t1\t0\t0\t0\t0\t1\t350\t0.0\t10.1\t0.0\t21.0\t2.1\t0.8\t2\t40\t0\t0\t0\t0\t0\t1\t1\t0\t0\n"
+
+const (
+	r1Name = "2026-01-15-223000-nan_map-round-1.txt"
+	r2Name = "2026-01-15-224500-nan_map-round-2.txt"
+	esName = "2026-01-15-222959-nan_map-round-1-endstats.txt"
+)
+
+type env struct {
+	t     *testing.T
+	ctx   context.Context
+	db    *sql.DB
+	tr    *tracker.SQL
+	st    *store.Store
+	clock *trackertest.Clock
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	clock := trackertest.NewClock(time.Date(2026, 1, 15, 23, 0, 0, 0, time.UTC))
+	cfg := tracker.DefaultConfig()
+	cfg.Now = clock.Now
+	tr, err := tracker.NewSQL(db, cfg, tracker.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := store.New(db, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &env{t: t, ctx: context.Background(), db: db, tr: tr, st: st, clock: clock}
+}
+
+func mustName(t *testing.T, s string) parser.FileName {
+	t.Helper()
+	n, err := parser.ValidateName(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// importStats claims and commits a stats file; r2 may be nil.
+func (e *env) importStats(name, data string, r2 *parser.R2, r1 *ingest.Candidate) error {
+	e.t.Helper()
+	st, err := parser.ParseStats(name, []byte(data), parser.Options{})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	c, err := e.tr.Claim(e.ctx, tracker.Request{Server: "main", Name: name, Via: "poll"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return e.st.Commit(e.ctx, &ingest.Import{
+		Event: source.Event{Server: "main", Name: mustName(e.t, name), Via: source.ViaPoll},
+		Claim: c, Digest: tracker.Digest{SHA256: st.File.SHA256, Size: int64(len(data))}, At: e.clock.Now(),
+		Stats: st, R2: r2, R1: r1,
+		Posts: []ingest.Post{ingest.RoundPost("main", st, r2)},
+	})
+}
+
+func (e *env) count(q string) int {
+	e.t.Helper()
+	var n int
+	if err := e.db.QueryRow(q).Scan(&n); err != nil {
+		e.t.Fatalf("%s: %v", q, err)
+	}
+	return n
+}
+
+func TestMigrateIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	for range 2 {
+		db, err := store.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v int
+		if err := db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != 1 {
+			t.Fatalf("schema version %d, %v", v, err)
+		}
+		for _, p := range []struct{ pragma, want string }{{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"busy_timeout", "10000"}} {
+			var got string
+			if err := db.QueryRow("PRAGMA " + p.pragma).Scan(&got); err != nil || got != p.want {
+				t.Errorf("PRAGMA %s = %q, %v; want %q", p.pragma, got, err, p.want)
+			}
+		}
+		db.Close()
+	}
+	ms, err := store.Migrations()
+	if err != nil || len(ms) != 1 || ms[0].Version != 1 {
+		t.Fatalf("migrations %+v, %v", ms, err)
+	}
+}
+
+// The store's processed_files must be the tracker's table, column for column.
+func TestTrackerSchemaMatches(t *testing.T) {
+	e := newEnv(t)
+	other, err := sql.Open("sqlite", store.DSN(filepath.Join(t.TempDir(), "t.db")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tr, err := tracker.NewSQL(other, tracker.DefaultConfig(), tracker.SQLite)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CreateTable(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	cols := func(db *sql.DB) []string {
+		rows, err := db.Query(`SELECT name, type, "notnull", COALESCE(dflt_value, ''), pk FROM pragma_table_info('processed_files')`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var name, typ, dflt string
+			var notnull, pk int
+			if err := rows.Scan(&name, &typ, &notnull, &dflt, &pk); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, strings.Join([]string{name, typ, dflt}, " ")+string(rune('0'+notnull))+string(rune('0'+pk)))
+		}
+		return out
+	}
+	if a, b := cols(e.db), cols(other); !slices.Equal(a, b) || len(a) != 14 {
+		t.Errorf("store processed_files %v\ntracker processed_files %v", a, b)
+	}
+}
+
+func TestCommitRoundAndLookups(t *testing.T) {
+	e := newEnv(t)
+	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.st.Round(e.ctx, "main", r1Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.RawPlayers != 2 || r.Weapons != 3 || r.Map != "nan_map" || r.RoundNumber != 1 || r.Via != "poll" || r.Size != int64(len(nanR1)) {
+		t.Errorf("round = %+v", r)
+	}
+	var dpm, tank sql.NullFloat64
+	if err := e.db.QueryRow(`SELECT x_dpm, x_tank_meatshield FROM player_stats WHERE name = 'Solid'`).Scan(&dpm, &tank); err != nil {
+		t.Fatal(err)
+	}
+	if dpm.Valid || tank.Valid {
+		t.Errorf("NaN fields stored as %v, %v; want NULL", dpm, tank)
+	}
+	if rec, err := e.tr.Get(e.ctx, "main", r1Name); err != nil || rec.State != tracker.StateDone {
+		t.Errorf("tracker: %+v, %v", rec, err)
+	}
+	last, err := e.st.LastProcessed(e.ctx, "main")
+	if err != nil || last.Name != r1Name {
+		t.Errorf("last processed %+v, %v", last, err)
+	}
+	if _, err := e.st.LastProcessed(e.ctx, "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("last processed of another server: %v", err)
+	}
+	if _, err := e.st.Round(e.ctx, "main", "missing"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing round: %v", err)
+	}
+	// Candidates.
+	cands, err := e.st.R1Candidates(e.ctx, "main", mustName(t, r2Name), 45*time.Minute)
+	if err != nil || len(cands) != 1 || cands[0].Name.Raw != r1Name || cands[0].HeaderMap != "nan_map" || cands[0].HeaderRound != 1 {
+		t.Errorf("r1 candidates %+v, %v", cands, err)
+	}
+	if cands, _ := e.st.R1Candidates(e.ctx, "main", mustName(t, r2Name), 10*time.Minute); len(cands) != 0 {
+		t.Errorf("r1 candidates outside the window: %+v", cands)
+	}
+	for _, tc := range []struct {
+		name string
+		want bool
+	}{
+		{esName, true},
+		{"2026-01-15-222900-nan_map-round-1-endstats.txt", false}, // 60 s earlier
+		{"2026-01-15-222959-nan_map-round-2-endstats.txt", false}, // other round
+	} {
+		if got, err := e.st.HasRoundForEndstats(e.ctx, "main", mustName(t, tc.name)); err != nil || got != tc.want {
+			t.Errorf("HasRoundForEndstats(%s) = %v, %v; want %v", tc.name, got, err, tc.want)
+		}
+	}
+	counts, err := e.st.Counts(e.ctx)
+	if err != nil || counts[tracker.StateDone] != 1 {
+		t.Errorf("counts %v, %v", counts, err)
+	}
+}
+
+// A commit under a stale claim rolls back: nothing stored, no post queued.
+func TestCommitRollsBackOnLostLease(t *testing.T) {
+	e := newEnv(t)
+	st, err := parser.ParseStats(r1Name, []byte(nanR1), parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stale, err := e.tr.Claim(e.ctx, tracker.Request{Server: "main", Name: r1Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(3 * time.Minute)
+	if _, err := e.tr.Claim(e.ctx, tracker.Request{Server: "main", Name: r1Name}); err != nil {
+		t.Fatal(err)
+	}
+	err = e.st.Commit(e.ctx, &ingest.Import{
+		Event: source.Event{Server: "main", Name: mustName(t, r1Name)}, Claim: stale, Stats: st, At: e.clock.Now(),
+		Posts: []ingest.Post{ingest.RoundPost("main", st, nil)},
+	})
+	if !errors.Is(err, tracker.ErrLeaseLost) {
+		t.Fatalf("commit: %v, want ErrLeaseLost", err)
+	}
+	for _, table := range []string{"rounds", "player_stats", "weapon_stats", "outbox"} {
+		if n := e.count("SELECT COUNT(*) FROM " + table); n != 0 {
+			t.Errorf("%s has %d rows after the rollback", table, n)
+		}
+	}
+}
+
+// An R2 stored as an orphan, then linked to its R1.
+func TestOrphanAndLink(t *testing.T) {
+	e := newEnv(t)
+	r2data := strings.Replace(nanR1, "\\1\\1\\2\\", "\\2\\1\\2\\", 1)
+	r2st, err := parser.ParseStats(r2Name, []byte(r2data), parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.importStats(r2Name, r2data, parser.Orphan(r2st, ""), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	orphans, err := e.st.OrphanR2s(e.ctx, "main", mustName(t, r1Name), 45*time.Minute)
+	if err != nil || len(orphans) != 1 || orphans[0].Name.Raw != r2Name {
+		t.Fatalf("orphans %+v, %v", orphans, err)
+	}
+	r1st, _ := parser.ParseStats(r1Name, []byte(nanR1), parser.Options{})
+	d := parser.Differential(r1st, r2st, parser.Options{})
+	cands, _ := e.st.R1Candidates(e.ctx, "main", mustName(t, r2Name), 45*time.Minute)
+	for range 2 { // idempotent
+		if err := e.st.LinkR2(e.ctx, orphans[0], cands[0], d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, _ := e.st.Round(e.ctx, "main", r2Name)
+	if r.R2Status != parser.StatusDifferential || r.R1File != r1Name || r.DiffPlayers != 2 {
+		t.Errorf("linked round %+v", r)
+	}
+	if cands, _ := e.st.R1Candidates(e.ctx, "main", mustName(t, r2Name), 45*time.Minute); cands[0].PairedWith != r2Name {
+		t.Errorf("R1 candidate after the link: %+v", cands[0])
+	}
+	if orphans, _ := e.st.OrphanR2s(e.ctx, "main", mustName(t, r1Name), 45*time.Minute); len(orphans) != 0 {
+		t.Errorf("still orphans: %+v", orphans)
+	}
+}
+
+func TestFailoverEvents(t *testing.T) {
+	e := newEnv(t)
+	at := time.Date(2026, 1, 15, 22, 0, 0, 0, time.UTC)
+	r := failover.Result{
+		Transitions: []failover.Transition{{From: failover.PollingOn, To: failover.PollingOff, Reason: "push healthy", At: at}},
+		Alerts:      []failover.Alert{{Kind: failover.AlertHeartbeat, Reason: "no push for 15m", At: at.Add(time.Hour)}},
+	}
+	if err := e.st.RecordFailover(e.ctx, "main", r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.RecordFailover(e.ctx, "main", failover.Result{}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := e.st.FailoverEvents(e.ctx, 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events %+v, %v", evs, err)
+	}
+	if evs[0].Kind != "alert" || evs[0].Alert != "heartbeat" || !evs[0].At.Equal(at.Add(time.Hour)) {
+		t.Errorf("newest event %+v", evs[0])
+	}
+	if evs[1].Kind != "transition" || evs[1].From != "on" || evs[1].To != "off" || evs[1].Reason != "push healthy" {
+		t.Errorf("oldest event %+v", evs[1])
+	}
+}
+
+// Each post is queued once per nonce; Sent keeps the first message ID.
+func TestOutbox(t *testing.T) {
+	e := newEnv(t)
+	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	items, err := e.st.Due(e.ctx, e.clock.Now(), 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("due %+v, %v", items, err)
+	}
+	it := items[0]
+	if it.Nonce != ingest.Nonce("main", r1Name, ingest.PostRound) || it.Post.Kind != ingest.PostRound || it.Post.Map != "nan_map" || len(it.Post.Players) != 2 {
+		t.Errorf("item %+v", it)
+	}
+	if n, err := e.st.Failed(e.ctx, it.ID, "503", e.clock.Now().Add(time.Minute), false); err != nil || n != 1 {
+		t.Fatalf("failed: %d, %v", n, err)
+	}
+	if items, _ := e.st.Due(e.ctx, e.clock.Now(), 10); len(items) != 0 {
+		t.Errorf("due before the retry time: %+v", items)
+	}
+	for _, id := range []string{"m1", "m2"} {
+		if err := e.st.Sent(e.ctx, it.ID, id, e.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var msg string
+	if err := e.db.QueryRow(`SELECT message_id FROM outbox WHERE id = ?`, it.ID).Scan(&msg); err != nil || msg != "m1" {
+		t.Errorf("message id %q, %v; want the first", msg, err)
+	}
+	if _, err := e.st.Failed(e.ctx, it.ID, "late", time.Time{}, false); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("failing a sent item: %v", err)
+	}
+	b, err := e.st.OutboxBacklog(e.ctx)
+	if err != nil || b != (store.Backlog{Sent: 1}) {
+		t.Errorf("backlog %+v, %v", b, err)
+	}
+}
