@@ -2,6 +2,7 @@ package parser
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"time"
 )
@@ -182,6 +183,10 @@ func parseName(name string, strict bool) (FileName, error) {
 	if f.Map == "" {
 		return FileName{}, nameErr(name, "empty map")
 	}
+	if strings.IndexByte(f.Map, '\n') >= 0 {
+		// The grammar's "." does not match a newline.
+		return FileName{}, nameErr(name, "newline in map")
+	}
 	if roundStr == "" {
 		return FileName{}, nameErr(name, "round is not a number")
 	}
@@ -191,8 +196,12 @@ func parseName(name string, strict bool) (FileName, error) {
 		if c < '0' || c > '9' {
 			return FileName{}, nameErr(name, "round is not a number")
 		}
-		if round < 1e6 {
+		// Exact up to 18 digits, then saturated (no real round is that
+		// large; the value must only never overflow).
+		if round <= (math.MaxInt-9)/10 {
 			round = round*10 + int(c-'0')
+		} else {
+			round = math.MaxInt
 		}
 	}
 	f.Round = round

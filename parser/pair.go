@@ -135,9 +135,10 @@ type StatsFile struct {
 // It is what a caller does with a whole folder: the reference output was
 // produced this way.
 //
-// Native mode adds S6, S10 and S15: an R1 that fails to parse or was saved
-// on the shutdown path is not a candidate; an R1 whose header map differs
-// from the R2's or whose header round is not 1 is not a candidate; each R1
+// Native mode adds S6, S10 and S15: an R1 saved on the shutdown path, or
+// whose header map differs from the R2's, or whose header round is not 1, is
+// not a candidate; an R1 that fails to parse makes the R2 an orphan with a
+// warning instead of an error; each R1
 // is used by at most one R2 (files are processed in name-time order); and
 // PairConfidence says whether the R2's timelimit (H7, the R1's elapsed
 // time) confirms the R1's actual time (H8).
@@ -187,10 +188,12 @@ func PairAll(files []StatsFile, opt Options) []*R2 {
 		for _, c := range names {
 			j := byName[c.Raw]
 			r1 := files[j]
-			if used[c.Raw] || r1.Err != nil || r1.Stats.Aborted {
+			if used[c.Raw] {
 				continue
 			}
-			if r1.Stats.Header.Map != f.Stats.Header.Map || r1.Stats.Header.Round != 1 {
+			// A failed R1 stays a candidate by name: if it is the one chosen,
+			// the R2 becomes an orphan with a warning (S6).
+			if r1.Err == nil && (r1.Stats.Aborted || r1.Stats.Header.Map != f.Stats.Header.Map || r1.Stats.Header.Round != 1) {
 				continue
 			}
 			cands = append(cands, c)
