@@ -293,8 +293,14 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		return nil, fmt.Errorf("sftp: connect %s: %w", c.addr, err)
 	}
 	nc.SetDeadline(time.Now().Add(c.cfg.DialTimeout)) // real I/O bound, not logic
+	// A cancelled ctx aborts the handshake by moving the deadline to the past.
 	stop := context.AfterFunc(ctx, func() { nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
+	stopped := false
+	defer func() {
+		if !stopped {
+			stop()
+		}
+	}()
 	sc, chans, reqs, err := ssh.NewClientConn(nc, c.addr, &ssh.ClientConfig{
 		User:              c.cfg.User,
 		Auth:              auth,
@@ -336,6 +342,11 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	s, err := sftp.NewClientPipe(r, &packetCounter{w: w, n: &c.requests})
 	if err != nil {
 		return fail("sftp init", err)
+	}
+	stopped = true
+	if !stop() { // ctx ended after all: the deadline may be in the past
+		s.Close()
+		return fail("connect", ctx.Err())
 	}
 	nc.SetDeadline(time.Time{})
 	return &conn{ssh: client, sftp: s, done: make(chan struct{})}, nil

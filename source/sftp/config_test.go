@@ -136,6 +136,7 @@ func TestKeyPassphrase(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel() // bcrypt key derivation is slow under -race
 			s, err := loadKey(path, tt.passphrase)
 			if tt.want == "" {
 				if err != nil || string(s.PublicKey().Marshal()) != string(key.Signer.PublicKey().Marshal()) {
