@@ -149,7 +149,8 @@ type Failover struct {
 
 // Report is the /health body.
 type Report struct {
-	// Status is "ok", or "degraded" with Problems listing why.
+	// Status is "ok", or "degraded" with Problems listing what needs an
+	// operator (both answer HTTP 200).
 	Status   string    `json:"status"`
 	Problems []string  `json:"problems,omitempty"`
 	Mode     string    `json:"mode"`
@@ -182,8 +183,8 @@ func (t *Tracker) Last() *LastFile {
 	return &c
 }
 
-// Handler serves /health from report and /metrics from m's registry. A report
-// error answers 503 with status "error" and the error text (which must hold
+// Handler serves /health from report and /metrics from m's registry. A
+// report answers 200 whatever its Status; a report error answers 503 with status "error" and the error text (which must hold
 // no secret: callers pass wrapped library errors, never configuration).
 func Handler(report func(context.Context) (Report, error), m *Metrics) http.Handler {
 	mux := http.NewServeMux()
@@ -195,9 +196,8 @@ func Handler(report func(context.Context) (Report, error), m *Metrics) http.Hand
 			_ = json.NewEncoder(w).Encode(map[string]string{"status": "error", "error": err.Error()})
 			return
 		}
-		if rep.Status != "ok" {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
+		// "degraded" is still up (200): something needs an operator, but
+		// files keep flowing; only a report error is 503.
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(rep)

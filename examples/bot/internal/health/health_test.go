@@ -60,7 +60,7 @@ func TestHealthJSON(t *testing.T) {
 			report: func(context.Context) (Report, error) {
 				return Report{Status: "degraded", Problems: []string{"outbox backlog 120"}, Mode: ModePolling}, nil
 			},
-			code: 503,
+			code: 200,
 			check: func(t *testing.T, body map[string]any) {
 				if body["status"] != "degraded" || body["last_file"] != nil {
 					t.Errorf("body = %v", body)
