@@ -220,7 +220,11 @@ func (b *bot) finish(name string, v via, report bool, gen uint64) {
 func (b *bot) retry(name string, v via, report bool) {
 	if b.w.pol.persistent {
 		b.waiting = append(b.waiting, func() { b.ingest(name, v, report, b.m.Generation(), false) })
-		b.ensureConn()
+		if b.connOK() {
+			// The failure was not the connection's: try again at once
+			// when the queue is next drained.
+			b.later(b.w.now().Add(fetchBackoffMin), b.drain)
+		}
 		return
 	}
 	n := b.tries[name]
@@ -277,6 +281,16 @@ func (b *bot) ensureConn() {
 	b.dial()
 }
 
+// drain runs the fetches that waited for the connection.
+func (b *bot) drain() {
+	waiting := b.waiting
+	b.waiting = nil
+	for _, fn := range waiting {
+		fn()
+	}
+	b.replan()
+}
+
 // dial connects with capped exponential backoff.
 func (b *bot) dial() {
 	w := b.w
@@ -290,12 +304,7 @@ func (b *bot) dial() {
 				return
 			}
 			b.conn, b.connTries = connUp, 0
-			waiting := b.waiting
-			b.waiting = nil
-			for _, fn := range waiting {
-				fn()
-			}
-			b.replan()
+			b.drain()
 		})
 		return
 	}

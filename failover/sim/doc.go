@@ -35,9 +35,13 @@
 //     retried (backoff 10 s doubling to 60 s, or when the connection is back).
 //
 // Outcomes of push-delivered files go to the Machine (Success, Failure
-// "corrupt", Failure "rate_limited", Deferred); the bot ticks it with the
-// players in voice every 30 s and persists its Snapshot on every transition,
-// restoring it after a restart.
+// "corrupt", Failure "rate_limited", Deferred for an early endstats file or
+// a failed fetch); the bot ticks it with the players in voice every minute
+// and persists its Snapshot on every transition, restoring it after a
+// restart. Listings follow source/poll: every file not yet imported is
+// imported at once, and under the roundfeed policy a listed file that push
+// has not reported within 30 s of its mtime is a Failure "missed" (except in
+// an incarnation's first listing, the baseline).
 //
 // # Policies and scenarios
 //
