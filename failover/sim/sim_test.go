@@ -355,3 +355,80 @@ func BenchmarkRun(b *testing.B) {
 		}
 	}
 }
+
+// TestTrackerClaims checks the exactly-once rules of the tracker model.
+func TestTrackerClaims(t *testing.T) {
+	t.Parallel()
+	p, _ := PolicyByName(PolicyRoundfeed)
+	w, err := newWorld(p, Scenarios()[0], Options{Seed: 1, Nights: 1, FolderFiles: DefaultFolderFiles})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const name = "2026-01-15-210000-supply-round-1.txt"
+	w.files[name] = &file{spec: fileSpec{name: name}}
+	if st, _ := w.tryClaim(name, 1, true); st != claimOK {
+		t.Fatalf("first claim: %v", st)
+	}
+	if st, until := w.tryClaim(name, 2, false); st != claimBusy || !until.Equal(w.now().Add(claimLease)) {
+		t.Fatalf("second claim during the lease: %v until %v", st, until)
+	}
+	w.clk.Set(w.now().Add(claimLease))
+	if w.commit(name, 1) {
+		t.Fatal("commit after the lease ended was accepted")
+	}
+	if st, _ := w.tryClaim(name, 2, false); st != claimOK {
+		t.Fatalf("claim after the lease ended: %v", st)
+	}
+	if !w.commit(name, 2) {
+		t.Fatal("commit by the lease holder refused")
+	}
+	if w.commit(name, 2) {
+		t.Fatal("second commit accepted")
+	}
+	if st, _ := w.tryClaim(name, 3, false); st != claimDone {
+		t.Fatalf("claim of an imported file: %v", st)
+	}
+	if f := w.files[name]; f.imports != 1 {
+		t.Errorf("imports = %d, want 1", f.imports)
+	}
+	if !w.track[name].pushed {
+		t.Error("the tracker forgot that the first event came from the webhook")
+	}
+}
+
+// TestFaultsBite: every scenario changes something for some policy
+// compared with a healthy night, so no fault is silently a no-op.
+func TestFaultsBite(t *testing.T) {
+	t.Parallel()
+	rows := table(t, 4, 1)
+	for _, sc := range Scenarios()[1:] {
+		bites := false
+		for _, p := range Policies() {
+			h, r := rows[p.Name+"/"+ScenarioHealthy], rows[p.Name+"/"+sc.Name]
+			h.Scenario = r.Scenario
+			if h != r {
+				bites = true
+			}
+		}
+		if !bites {
+			t.Errorf("%s: every policy's row equals its healthy row", sc.Name)
+		}
+	}
+	// Specific marks of each fault.
+	for _, c := range []struct {
+		key  string
+		fail func(Row) bool
+		why  string
+	}{
+		{PolicyBoth + "/" + ScenarioBotRestart, func(r Row) bool { return r.LatencyMax < 60 }, "a file waits for the restart and the lease"},
+		{PolicyBoth + "/" + ScenarioEndstatsFirst, func(r Row) bool { return r.LatencyMax < 30 }, "an early endstats waits for its stats"},
+		{PolicyBoth + "/" + ScenarioSSHOutage, func(r Row) bool { return r.LatencyMax < 60 }, "fetches wait for SSH"},
+		{PolicyRoundfeed + "/" + ScenarioCorruptFile, func(r Row) bool { return r.Failovers == 0 }, "a corrupt push file turns polling on"},
+		{PolicyRoundfeed + "/" + ScenarioDeadHours, func(r Row) bool { return r.LatencyMax < 7*3600 }, "the 03:00 file waits for 11:00"},
+		{PolicyProposal + "/" + ScenarioDiscordOutage, func(r Row) bool { return r.LatencyMax < 180 }, "lost messages wait for the heartbeat"},
+	} {
+		if r := rows[c.key]; c.fail(r) {
+			t.Errorf("%s: %s", r, c.why)
+		}
+	}
+}

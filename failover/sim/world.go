@@ -337,12 +337,13 @@ func (w *world) release(name string, owner int) {
 	}
 }
 
-// commit marks name imported in the same transaction as the import. It
-// refuses (false) when the lease was lost and someone else committed.
+// commit marks name imported in the same transaction as the import, for
+// the holder of a live lease only; otherwise it refuses (false) and nothing
+// is imported.
 func (w *world) commit(name string, owner int) bool {
 	c := w.track[name]
-	if c == nil || c.done {
-		return false
+	if c == nil || c.done || c.owner != owner || !w.now().Before(c.until) {
+		return false // lease lost: the tracker refuses the mark, the transaction rolls back
 	}
 	c.done, c.owner, c.until = true, 0, time.Time{}
 	f := w.files[name]
