@@ -5,7 +5,11 @@
 //	go run ./examples/failoversim -seed 1 -nights 3
 //	go run ./examples/failoversim -json -policy roundfeed -scenario notifier-crash
 //
-// The same seed always prints the same output.
+// The same seed always prints the same output. With -env the machine and
+// schedule read the bot's environment variables, to try a configuration
+// before deploying it:
+//
+//	PROBE_INTERVAL=30 WEBHOOK_HEARTBEAT_TIMEOUT=1800 go run ./examples/failoversim -env -nights 3
 package main
 
 import (
@@ -17,11 +21,12 @@ import (
 	"os"
 	"strings"
 
+	"github.com/roundfeed/roundfeed/failover"
 	"github.com/roundfeed/roundfeed/failover/sim"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "failoversim:", err)
 		}
@@ -29,7 +34,8 @@ func main() {
 	}
 }
 
-func run(args []string, stdout, stderr io.Writer) error {
+// run is the command; lookup reads the environment (os.LookupEnv).
+func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("failoversim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same output")
@@ -39,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	scenarios := fs.String("scenario", "", "comma-separated scenarios to run (default all: "+scenarioNames(sim.Scenarios())+")")
 	list := fs.Bool("list", false, "describe the policies and scenarios and exit")
 	folder := fs.Int("folder", sim.DefaultFolderFiles, "files already in the stats folder (sets the cost of a listing)")
+	env := fs.Bool("env", false, "configure the machine and schedule from the bot's environment variables (SMART_FAILOVER_ENABLED, WEBHOOK_*, POLL_*, PROBE_INTERVAL, ANTI_ENTROPY_INTERVAL)")
 	verbose := fs.Bool("v", false, "log every event of every run to stderr (virtual time in the at field)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +71,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := sim.Options{Seed: *seed, Nights: *nights, FolderFiles: *folder}
+	if *env {
+		mc, merr := failover.ConfigFromEnv(lookup)
+		sc, serr := failover.ScheduleConfigFromEnv(lookup)
+		if err := errors.Join(merr, serr); err != nil {
+			return err
+		}
+		o.Machine, o.Schedule = &mc, &sc
+	}
 	if *verbose {
 		o.Log = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{ReplaceAttr: dropTime}))
 	}

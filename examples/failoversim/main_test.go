@@ -13,7 +13,7 @@ import (
 func TestJSONKeys(t *testing.T) {
 	t.Parallel()
 	var out, errOut bytes.Buffer
-	if err := run([]string{"-seed", "3", "-nights", "1", "-json", "-policy", "roundfeed,both", "-scenario", "healthy"}, &out, &errOut); err != nil {
+	if err := run([]string{"-seed", "3", "-nights", "1", "-json", "-policy", "roundfeed,both", "-scenario", "healthy"}, noEnv, &out, &errOut); err != nil {
 		t.Fatalf("run: %v (stderr %s)", err, errOut.String())
 	}
 	var rows []map[string]any
@@ -49,10 +49,10 @@ func TestSameSeedSameOutput(t *testing.T) {
 	t.Parallel()
 	var a, b bytes.Buffer
 	args := []string{"-seed", "9", "-nights", "1", "-scenario", "flapping,bot-restart"}
-	if err := run(args, &a, &bytes.Buffer{}); err != nil {
+	if err := run(args, noEnv, &a, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
-	if err := run(args, &b, &bytes.Buffer{}); err != nil {
+	if err := run(args, noEnv, &b, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	if a.String() != b.String() {
@@ -74,7 +74,7 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"-nights", "0"}, []string{"nights 0"}},
 		{[]string{"extra"}, []string{`unexpected argument "extra"`}},
 	} {
-		err := run(c.args, &bytes.Buffer{}, &bytes.Buffer{})
+		err := run(c.args, noEnv, &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil {
 			t.Errorf("%v: no error", c.args)
 			continue
@@ -90,7 +90,7 @@ func TestBadArguments(t *testing.T) {
 func TestList(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if err := run([]string{"-list"}, &out, &bytes.Buffer{}); err != nil {
+	if err := run([]string{"-list"}, noEnv, &out, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"policy   roundfeed", "scenario dead-hours"} {
@@ -104,7 +104,7 @@ func TestList(t *testing.T) {
 func TestVerbose(t *testing.T) {
 	t.Parallel()
 	var out, log bytes.Buffer
-	if err := run([]string{"-v", "-policy", "roundfeed", "-scenario", "notifier-crash"}, &out, &log); err != nil {
+	if err := run([]string{"-v", "-policy", "roundfeed", "-scenario", "notifier-crash"}, noEnv, &out, &log); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{`msg="missed by push"`, "msg=transition", `at="01-15 `, "policy=roundfeed"} {
@@ -114,5 +114,44 @@ func TestVerbose(t *testing.T) {
 	}
 	if strings.Contains(log.String(), " time=") || strings.HasPrefix(log.String(), "time=") {
 		t.Errorf("log carries wall-clock time")
+	}
+}
+
+func noEnv(string) (string, bool) { return "", false }
+
+// TestEnv configures the machine and the schedule from the bot's variables.
+func TestEnv(t *testing.T) {
+	t.Parallel()
+	env := map[string]string{"PROBE_INTERVAL": "30"}
+	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	args := []string{"-json", "-policy", "roundfeed", "-scenario", "healthy"}
+	var def, tuned bytes.Buffer
+	if err := run(args, lookup, &def, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(append(args, "-env"), lookup, &tuned, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var a, b []struct {
+		Discovery float64 `json:"discovery_requests_per_active_hour"`
+	}
+	if err := json.Unmarshal(def.Bytes(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(tuned.Bytes(), &b); err != nil {
+		t.Fatal(err)
+	}
+	if len(a) != 1 || len(b) != 1 || b[0].Discovery <= a[0].Discovery {
+		t.Errorf("probing every 30 s should cost more than every 60 s: %s vs %s", def.String(), tuned.String())
+	}
+	env = map[string]string{"WEBHOOK_HEARTBEAT_TIMEOUT": "soon", "PROBE_INTERVAL": "-5"}
+	err := run(append(args, "-env"), lookup, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil {
+		t.Fatal("bad variables accepted")
+	}
+	for _, w := range []string{"WEBHOOK_HEARTBEAT_TIMEOUT", "PROBE_INTERVAL"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not name %s", err, w)
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+
+	"github.com/roundfeed/roundfeed/failover"
 )
 
 // ErrBadOptions is returned (wrapped) by Run, RunOptions and Table for
@@ -26,6 +28,13 @@ type Options struct {
 	// FolderFiles is how many files are already in the stats folder; 0
 	// means DefaultFolderFiles.
 	FolderFiles int
+	// Machine and Schedule replace failover.DefaultConfig and
+	// failover.DefaultScheduleConfig (nil keeps the defaults). Policies
+	// still impose what defines them: "both" runs with smart failover
+	// disabled, "proposal" without probes and anti-entropy. The schedule's
+	// Zone is always UTC, the clock the script is written in.
+	Machine  *failover.Config
+	Schedule *failover.ScheduleConfig
 	// Log receives every event of the run (files written, webhook
 	// messages, listings, imports, transitions), each with its virtual
 	// time in the "at" field. Nil discards.

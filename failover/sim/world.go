@@ -108,14 +108,23 @@ func newWorld(pol Policy, sc Scenario, o Options) (*world, error) {
 		track:       make(map[string]*claim),
 	}
 	w.mcfg = failover.DefaultConfig()
-	w.mcfg.Enabled = pol.smart
+	if o.Machine != nil {
+		w.mcfg = *o.Machine
+	}
+	w.mcfg.Enabled = w.mcfg.Enabled && pol.smart
 	scfg := failover.DefaultScheduleConfig()
-	scfg.Zone = "UTC" // script times are UTC
+	if o.Schedule != nil {
+		scfg = *o.Schedule
+	}
+	scfg.Zone = "UTC" // the script's clock is UTC: "20:00" is 20:00 on the schedule's clock
 	if !pol.probe {
 		scfg.ProbeInterval = 0
 	}
 	if !pol.antiEntropy {
 		scfg.AntiEntropyInterval = 0
+	}
+	if _, err := failover.NewMachine(w.mcfg, w.clk); err != nil {
+		return nil, err
 	}
 	sched, err := failover.NewSchedule(scfg)
 	if err != nil {
