@@ -43,6 +43,7 @@ type server struct {
 	restart   func() error
 	cut       func() int
 	inproc    *sftptest.Server // nil for OpenSSH
+	env       map[string]string
 }
 
 var serverKinds = []string{"inprocess", "openssh"}
@@ -62,12 +63,19 @@ func startServer(t testing.TB, kind string) *server {
 		s.host, s.port, s.user = is.Host(), is.Port(), is.User()
 		s.hostKey, s.known, s.keyPath = is.HostKeyLine(), is.KnownHostsPath(), is.ClientKeyPath()
 		s.restart, s.cut = is.Restart, is.CutConnections
+		s.env = is.Env(s.remoteDir)
 	case "openssh":
 		o := sftptest.StartOpenSSH(t, root)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("sshd log:\n%s", o.Log())
+			}
+		})
 		s.remoteDir = stats
 		s.host, s.port, s.user = o.Host(), o.Port(), o.User()
 		s.hostKey, s.known, s.keyPath = o.HostKeyLine(), o.KnownHostsPath(), o.ClientKeyPath()
 		s.restart, s.cut = o.Restart, o.CutConnections
+		s.env = o.Env(s.remoteDir)
 	}
 	return s
 }
@@ -172,6 +180,27 @@ func TestHostKeyVerification(t *testing.T) {
 					t.Fatalf("error does not say so: %v", err)
 				}
 			})
+		}
+	})
+}
+
+func TestConfigFromServerEnv(t *testing.T) {
+	t.Parallel()
+	forEachServer(t, func(t *testing.T, s *server) {
+		s.write(t, nameA, "x", time.Now().Add(-time.Hour))
+		for _, mod := range []func(map[string]string){
+			func(map[string]string) {},
+			func(e map[string]string) { e["SSH_HOST_KEY"], e["SSH_KNOWN_HOSTS"] = "", s.known },
+		} {
+			mod(s.env)
+			cfg, err := ConfigFromEnv(env(s.env))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := newClient(t, cfg)
+			if got, err := c.List(context.Background()); err != nil || len(got) != 1 {
+				t.Fatalf("List: %v, %v", got, err)
+			}
 		}
 	})
 }

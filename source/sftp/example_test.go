@@ -29,14 +29,7 @@ func ExampleNewClient() {
 		return
 	}
 	defer srv.Close()
-	env := map[string]string{
-		"SSH_HOST":         srv.Host(),
-		"SSH_PORT":         fmt.Sprint(srv.Port()),
-		"SSH_USER":         "et",
-		"SSH_KEY_PATH":     srv.ClientKeyPath(),
-		"SSH_HOST_KEY":     srv.HostKeyLine(),
-		"REMOTE_STATS_DIR": "/gamestats",
-	}
+	env := srv.Env("/gamestats") // SSH_HOST, SSH_PORT, SSH_USER, SSH_KEY_PATH, SSH_HOST_KEY, REMOTE_STATS_DIR
 	cfg, err := sftp.ConfigFromEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		fmt.Println(err)

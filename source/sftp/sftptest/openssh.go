@@ -392,3 +392,9 @@ func (l *lockedWriter) String() string {
 	defer l.mu.Unlock()
 	return l.w.String()
 }
+
+// Env returns the environment a roundfeed bot needs to reach this sshd,
+// with remoteDir (an absolute path) as REMOTE_STATS_DIR.
+func (o *OpenSSH) Env(remoteDir string) map[string]string {
+	return env(o.Host(), o.Port(), o.User(), o.ClientKeyPath(), o.HostKeyLine(), remoteDir)
+}

@@ -423,3 +423,23 @@ func subsystemName(p []byte) string {
 	}
 	return string(p[4 : 4+n])
 }
+
+// Env returns the environment a roundfeed bot needs to reach this server
+// (the names of package source/sftp), with remoteDir as REMOTE_STATS_DIR
+// ("/" is the served folder). The demo mode feeds it to sftp.ConfigFromEnv.
+func (s *Server) Env(remoteDir string) map[string]string {
+	return env(s.Host(), s.Port(), s.User(), s.ClientKeyPath(), s.HostKeyLine(), remoteDir)
+}
+
+// env spells the variables of source/sftp; this package cannot import it
+// (its tests import this package).
+func env(host string, port int, user, keyPath, hostKey, remoteDir string) map[string]string {
+	return map[string]string{
+		"SSH_HOST":         host,
+		"SSH_PORT":         strconv.Itoa(port),
+		"SSH_USER":         user,
+		"SSH_KEY_PATH":     keyPath,
+		"SSH_HOST_KEY":     hostKey,
+		"REMOTE_STATS_DIR": remoteDir,
+	}
+}

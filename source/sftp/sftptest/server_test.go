@@ -54,7 +54,15 @@ func dial(t *testing.T, tg target) (*ssh.Client, *sftp.Client) {
 func servers(t *testing.T) map[string]func(dir string) target {
 	return map[string]func(string) target{
 		"inprocess": func(dir string) target { return Start(t, dir) },
-		"openssh":   func(dir string) target { return StartOpenSSH(t, dir) },
+		"openssh": func(dir string) target {
+			o := StartOpenSSH(t, dir)
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("sshd log:\n%s", o.Log())
+				}
+			})
+			return o
+		},
 	}
 }
 
