@@ -43,6 +43,7 @@ type server struct {
 	restart   func() error
 	cut       func() int
 	inproc    *sftptest.Server // nil for OpenSSH
+	stall     func(bool)
 	env       map[string]string
 }
 
@@ -62,7 +63,7 @@ func startServer(t testing.TB, kind string) *server {
 		s.remoteDir, s.inproc = "/stats", is
 		s.host, s.port, s.user = is.Host(), is.Port(), is.User()
 		s.hostKey, s.known, s.keyPath = is.HostKeyLine(), is.KnownHostsPath(), is.ClientKeyPath()
-		s.restart, s.cut = is.Restart, is.CutConnections
+		s.restart, s.cut, s.stall = is.Restart, is.CutConnections, is.Stall
 		s.env = is.Env(s.remoteDir)
 	case "openssh":
 		o := sftptest.StartOpenSSH(t, root)
@@ -74,7 +75,7 @@ func startServer(t testing.TB, kind string) *server {
 		s.remoteDir = stats
 		s.host, s.port, s.user = o.Host(), o.Port(), o.User()
 		s.hostKey, s.known, s.keyPath = o.HostKeyLine(), o.KnownHostsPath(), o.ClientKeyPath()
-		s.restart, s.cut = o.Restart, o.CutConnections
+		s.restart, s.cut, s.stall = o.Restart, o.CutConnections, o.Stall
 		s.env = o.Env(s.remoteDir)
 	}
 	return s
@@ -464,39 +465,45 @@ func TestFetchNotFoundAndForgedName(t *testing.T) {
 // that stops answering.
 func TestKeepalive(t *testing.T) {
 	t.Parallel()
-	s := startServer(t, "inprocess")
-	clk := newFakeClock(time.Now())
-	c := newClient(t, s.config(clk))
-	ctx := context.Background()
-	if _, err := c.List(ctx); err != nil {
-		t.Fatal(err)
-	}
-	interval := c.cfg.KeepaliveInterval
-	// A live server answers: the connection stays.
-	waitFor(t, "keepalive timer", func() bool { return clk.pendingUntil(clk.Now().Add(interval)) == 1 })
-	clk.Advance(interval)
-	waitFor(t, "keepalive request", func() bool { return s.inproc.GlobalRequests() == 1 })
-	waitFor(t, "next keepalive timer", func() bool { return clk.pendingUntil(clk.Now().Add(interval)) >= 1 })
-	if cur, _ := c.current(); cur == nil {
-		t.Fatal("connection dropped after an answered keepalive")
-	}
-	// A stalled server does not: after KeepaliveTimeout the connection goes.
-	s.inproc.Stall(true)
-	clk.Advance(interval)
-	waitFor(t, "second keepalive request", func() bool { return s.inproc.GlobalRequests() == 2 })
-	waitFor(t, "reply timer", func() bool { return clk.pendingUntil(clk.Now().Add(c.cfg.KeepaliveTimeout)) >= 1 })
-	if cur, _ := c.current(); cur == nil {
-		t.Fatal("connection dropped before the reply timeout")
-	}
-	clk.Advance(c.cfg.KeepaliveTimeout)
-	waitFor(t, "connection dropped", func() bool { cur, _ := c.current(); return cur == nil })
-	s.inproc.Stall(false)
-	if _, err := c.List(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if h := c.Counters().Handshakes; h != 2 {
-		t.Fatalf("handshakes %d, want 2", h)
-	}
+	forEachServer(t, func(t *testing.T, s *server) {
+		clk := newFakeClock(time.Now())
+		c := newClient(t, s.config(clk))
+		ctx := context.Background()
+		if _, err := c.List(ctx); err != nil {
+			t.Fatal(err)
+		}
+		interval, timeout := c.cfg.KeepaliveInterval, c.cfg.KeepaliveTimeout
+		// A live server answers: the next keepalive is scheduled and the
+		// connection stays.
+		for i := 0; i < 2; i++ {
+			next := clk.Now().Add(interval)
+			waitFor(t, "keepalive timer", func() bool { return clk.hasWaiterAt(next) })
+			clk.Advance(interval)
+			next = clk.Now().Add(interval)
+			waitFor(t, "answered keepalive", func() bool { return clk.hasWaiterAt(next) })
+			if cur, _ := c.current(); cur == nil {
+				t.Fatal("connection dropped after an answered keepalive")
+			}
+		}
+		// A stalled server does not: after KeepaliveTimeout the connection goes.
+		s.stall(true)
+		clk.Advance(interval)
+		replyBy := clk.Now().Add(timeout)
+		waitFor(t, "reply timer", func() bool { return clk.hasWaiterAt(replyBy) })
+		clk.Advance(timeout - time.Millisecond)
+		if cur, _ := c.current(); cur == nil {
+			t.Fatal("connection dropped before the reply timeout")
+		}
+		clk.Advance(time.Millisecond)
+		waitFor(t, "connection dropped", func() bool { cur, _ := c.current(); return cur == nil })
+		s.stall(false)
+		if _, err := c.List(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if h := c.Counters().Handshakes; h != 2 {
+			t.Fatalf("handshakes %d, want 2", h)
+		}
+	})
 }
 
 // TestReconnectBackoff checks that failed connects back off exponentially on

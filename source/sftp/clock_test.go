@@ -68,6 +68,18 @@ func (c *fakeClock) pendingUntil(t time.Time) int {
 	return n
 }
 
+// hasWaiterAt reports whether a waiter is due exactly at t.
+func (c *fakeClock) hasWaiterAt(t time.Time) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, w := range c.waiters {
+		if w.at.Equal(t) {
+			return true
+		}
+	}
+	return false
+}
+
 // waitFor polls cond (state changed by another goroutine in reply to real
 // I/O) until it holds; it is a synchronisation point, not a timeout test.
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -314,6 +314,26 @@ func (o *OpenSSH) CutConnections() int {
 	return o.killChildren(cmd.Process.Pid)
 }
 
+// Stall freezes (on) or thaws (off) every session sshd is serving now, with
+// SIGSTOP and SIGCONT: a frozen session answers nothing, keepalives
+// included, like a hung peer behind a half-open connection. Sessions opened
+// later are not frozen.
+func (o *OpenSSH) Stall(on bool) {
+	o.mu.Lock()
+	cmd := o.cmd
+	o.mu.Unlock()
+	if cmd == nil {
+		return
+	}
+	sig := syscall.SIGCONT
+	if on {
+		sig = syscall.SIGSTOP
+	}
+	for _, p := range descendants(cmd.Process.Pid) {
+		syscall.Kill(p, sig)
+	}
+}
+
 // Restart stops sshd and every session, and starts it again on the same
 // port with the same host key.
 func (o *OpenSSH) Restart() error {
