@@ -164,7 +164,7 @@ func (s *Sim) WriteRound(end time.Time) (Round, error) {
 
 	// Endstats: appended block by block, like endstats.lua.
 	for _, block := range s.endstats(elapsed) {
-		if err := appendFile(filepath.Join(s.cfg.Dir, r.Endstats), block); err != nil {
+		if err := appendFile(filepath.Join(s.cfg.Dir, r.Endstats), block, endAt); err != nil {
 			return r, err
 		}
 	}
@@ -173,8 +173,8 @@ func (s *Sim) WriteRound(end time.Time) (Round, error) {
 	for _, p := range s.players {
 		s.playerLine(&b, p, elapsed)
 	}
-	if err := os.WriteFile(filepath.Join(s.cfg.Dir, r.Stats), []byte(b.String()), 0o644); err != nil {
-		return r, fmt.Errorf("gamesim: %w", err)
+	if err := writeFile(filepath.Join(s.cfg.Dir, r.Stats), b.String(), end); err != nil {
+		return r, err
 	}
 	return r, nil
 }
@@ -184,8 +184,8 @@ func (s *Sim) WriteRound(end time.Time) (Round, error) {
 func (s *Sim) WriteCorrupt(end time.Time) (string, error) {
 	name := fmt.Sprintf("%s-%s-round-1.txt", end.Format("2006-01-02-150405"), "corrupt_map")
 	body := "^7roundfeed ^1demo\\corrupt_map\\legacy3\n" + strings.Repeat("garbage\\line\\without\\stats\n", 8)
-	if err := os.WriteFile(filepath.Join(s.cfg.Dir, name), []byte(body), 0o644); err != nil {
-		return "", fmt.Errorf("gamesim: %w", err)
+	if err := writeFile(filepath.Join(s.cfg.Dir, name), body, end); err != nil {
+		return "", err
 	}
 	return name, nil
 }
@@ -358,7 +358,12 @@ func spree(n int) int {
 	return 0
 }
 
-func appendFile(path, s string) error {
+// appendFile appends s to path in one open/write/close and sets the file's
+// modification time to mtime: the simulated server's clock, which runs
+// faster than the wall clock in the demo, is the one the file system must
+// show, or a reader comparing mtimes with that clock sees every file as
+// written long ago.
+func appendFile(path, s string, mtime time.Time) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("gamesim: %w", err)
@@ -368,6 +373,21 @@ func appendFile(path, s string) error {
 		return fmt.Errorf("gamesim: %w", err)
 	}
 	if err := f.Close(); err != nil {
+		return fmt.Errorf("gamesim: %w", err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
+		return fmt.Errorf("gamesim: %w", err)
+	}
+	return nil
+}
+
+// writeFile writes a whole file in one open/write/close, like the stats
+// writer, with modification time mtime.
+func writeFile(path, s string, mtime time.Time) error {
+	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+		return fmt.Errorf("gamesim: %w", err)
+	}
+	if err := os.Chtimes(path, mtime, mtime); err != nil {
 		return fmt.Errorf("gamesim: %w", err)
 	}
 	return nil
