@@ -572,7 +572,7 @@ func (c *Client) complete(name string, size int64, mtime, now time.Time) bool {
 
 // Fetch returns the bytes of one file. It opens the file and stats the open
 // handle first: a file over MaxFileSize is refused unread (source.ErrTooLarge,
-// wrapped); a missing one is source.ErrNotFound; a file not yet known
+// wrapped); a missing one (or a folder) is source.ErrNotFound; a file not yet known
 // complete is source.ErrIncomplete. Complete means its mtime is SettleAge
 // (2 s) old by the Client's clock, or an earlier Fetch or List saw the same
 // size and mtime at least SettleGap (1 s) ago; so a caller that retries an
@@ -595,6 +595,9 @@ func (c *Client) Fetch(ctx context.Context, name parser.FileName) ([]byte, error
 		fi, err := f.Stat()
 		if err != nil {
 			return err
+		}
+		if !fi.Mode().IsRegular() {
+			return fmt.Errorf("not a regular file: %w", source.ErrNotFound)
 		}
 		size := fi.Size()
 		if size > c.cfg.MaxFileSize {

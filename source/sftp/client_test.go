@@ -432,6 +432,9 @@ func TestListFilters(t *testing.T) {
 			if c.Counters().SkippedNames != 3 {
 				t.Fatalf("skipped %d names, want 3", c.Counters().SkippedNames)
 			}
+			if _, err := c.Fetch(context.Background(), mustName(t, "2026-01-15-222119-dir-round-1.txt")); !errors.Is(err, source.ErrNotFound) {
+				t.Fatalf("Fetch of a folder: %v, want ErrNotFound", err)
+			}
 		}
 	})
 }
