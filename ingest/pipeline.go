@@ -347,34 +347,91 @@ func (p *Pipeline) run(ctx context.Context, j job) Result {
 			return p.fail(db, log, c, "parse", err, report)
 		}
 		imp.Stats = st
-		if st.File.IsRound2ByName {
-			r2, r1, wait, err := p.pairR2(ctx, db, ev.Server, st, c.FirstSeen)
-			if err != nil {
-				return p.fail(db, log, c, "pair", err, report)
-			}
-			if wait {
-				if !p.deferFile(db, log, c, ev, p.cfg.R1Wait, "waiting for round 1") {
-					return Result{Status: Skipped, Reason: "lease lost"}
-				}
-				report(failover.Deferred, "round 1 not stored yet")
-				return Result{Status: Deferred, Reason: "waiting for round 1"}
-			}
-			imp.R2, imp.R1 = r2, r1
-			if r2.Status == parser.StatusOrphan {
-				log.Warn("ingest: round 2 without round 1: stored as orphan", "warning", r2.Warning)
-			}
-		}
-		imp.Posts = []Post{RoundPost(ev.Server, st, imp.R2)}
 	case parser.KindEndstats:
 		es, err := parser.ParseEndstats(name.Raw, data, p.cfg.Parser)
 		if err != nil {
 			return p.fail(db, log, c, "parse", err, report)
 		}
 		imp.Endstats = es
-		cands, err := p.d.Store.RoundCandidates(db, ev.Server, name, endstatsWindow)
+	default:
+		return p.fail(db, log, c, "parse", fmt.Errorf("unknown file kind %v", name.Kind), report)
+	}
+
+	// Decide (pair, link) and commit; when another worker committed a file
+	// the decision depends on in between, decide again.
+	for try := 1; ; try++ {
+		d, err := p.decide(ctx, db, imp)
 		if err != nil {
-			return p.fail(db, log, c, "link", err, report)
+			return p.fail(db, log, c, "pair", err, report)
 		}
+		if d.wait > 0 {
+			if !p.deferFile(db, log, c, ev, d.wait, d.why) {
+				return Result{Status: Skipped, Reason: "lease lost"}
+			}
+			report(failover.Deferred, d.why)
+			return Result{Status: Deferred, Reason: d.why}
+		}
+		err = p.d.Store.Commit(db, imp)
+		if errors.Is(err, ErrConflict) && try < 5 {
+			log.Info("ingest: pairing changed during commit; deciding again", "try", try)
+			continue
+		}
+		switch {
+		case err == nil:
+		case errors.Is(err, tracker.ErrLeaseLost):
+			// Our lease expired and another worker took the file: its
+			// commit is the one that counts.
+			log.Warn("ingest: lease lost before commit", "err", err)
+			return Result{Status: Skipped, Reason: "lease lost", Err: err}
+		case errors.Is(err, ErrDuplicate):
+			// Stored, but the tracker did not know: heal the tracker.
+			log.Warn("ingest: already stored; marking done", "err", err)
+			if merr := p.d.Tracker.MarkDone(db, nil, c, imp.Digest); merr != nil {
+				log.Error("ingest: mark done", "err", merr)
+			}
+			return Result{Status: Skipped, Reason: "already stored", Err: err}
+		default:
+			return p.fail(db, log, c, "store", err, report)
+		}
+		break
+	}
+	if imp.R2 != nil && imp.R2.Status == parser.StatusOrphan {
+		log.Warn("ingest: round 2 without round 1: stored as orphan", "warning", imp.R2.Warning)
+	}
+	if imp.Endstats != nil && imp.Round == nil {
+		log.Warn("ingest: endstats without its round: stored unlinked", "waited", p.cfg.EndstatsWait)
+	}
+	log.Info("ingest: imported", "kind", name.Kind.String(), "bytes", len(data), "r2", r2Status(imp.R2),
+		"linked", imp.Round != nil, "orphans_linked", len(imp.Links))
+	report(failover.Success, "")
+	if p.d.Notify != nil && len(imp.Posts) > 0 {
+		p.d.Notify()
+	}
+	if name.Kind == parser.KindStats {
+		p.kick(ctx, ev)
+	}
+	return Result{Status: Imported}
+}
+
+// decision says whether to wait for another file (wait > 0: how long at
+// most since the file was first seen, and why).
+type decision struct {
+	wait time.Duration
+	why  string
+}
+
+// decide fills imp's pairing, links, basis and posts from the store's
+// current state.
+func (p *Pipeline) decide(ctx, db context.Context, imp *Import) (decision, error) {
+	imp.R2, imp.R1, imp.Round, imp.LinkDelta, imp.Links, imp.Basis = nil, nil, nil, 0, nil, nil
+	server, name, firstSeen := imp.Event.Server, imp.Event.Name, imp.Claim.FirstSeen
+	if es := imp.Endstats; es != nil {
+		imp.Window = endstatsWindow
+		cands, err := p.d.Store.RoundCandidates(db, server, name, endstatsWindow)
+		if err != nil {
+			return decision{}, err
+		}
+		imp.Basis = ids(cands)
 		link, ok := parser.LinkEndstats(name, candNames(cands), p.cfg.Parser)
 		roundFile := ""
 		switch {
@@ -382,47 +439,54 @@ func (p *Pipeline) run(ctx context.Context, j job) Result {
 			imp.Round = findCand(cands, link.StatsFile.Raw)
 			imp.LinkDelta = link.DeltaSeconds
 			roundFile = link.StatsFile.Raw
-		case p.now().Sub(c.FirstSeen) < p.cfg.EndstatsWait:
-			if !p.deferFile(db, log, c, ev, p.cfg.EndstatsWait, "waiting for its round") {
-				return Result{Status: Skipped, Reason: "lease lost"}
+		case p.now().Sub(firstSeen) < p.cfg.EndstatsWait:
+			return decision{wait: p.cfg.EndstatsWait, why: "endstats before its round"}, nil
+		}
+		imp.Posts = []Post{AwardsPost(server, es, roundFile)}
+		return decision{}, nil
+	}
+	st := imp.Stats
+	imp.Window = p.pairWindow()
+	if st.File.IsRound2ByName {
+		cands, err := p.d.Store.R1Candidates(db, server, name, imp.Window)
+		if err != nil {
+			return decision{}, err
+		}
+		imp.Basis = ids(cands)
+		r2, r1, wait, err := p.pairR2(ctx, server, st, cands, firstSeen)
+		if err != nil {
+			return decision{}, err
+		}
+		if wait {
+			return decision{wait: p.cfg.R1Wait, why: "round 1 not stored yet"}, nil
+		}
+		imp.R2, imp.R1 = r2, r1
+	} else {
+		orphans, err := p.d.Store.OrphanR2s(db, server, name, imp.Window)
+		if err != nil {
+			return decision{}, err
+		}
+		imp.Basis = ids(orphans)
+		for _, o := range orphans {
+			l, ok, err := p.linkOrphan(ctx, db, server, st, o)
+			if err != nil {
+				return decision{}, err
 			}
-			report(failover.Deferred, "endstats before its round")
-			return Result{Status: Deferred, Reason: "waiting for its round"}
-		default:
-			log.Warn("ingest: endstats without its round: stored unlinked", "waited", p.cfg.EndstatsWait)
+			if ok {
+				imp.Links = append(imp.Links, l)
+			}
 		}
-		imp.Posts = []Post{AwardsPost(ev.Server, es, roundFile)}
-	default:
-		return p.fail(db, log, c, "parse", fmt.Errorf("unknown file kind %v", name.Kind), report)
 	}
+	imp.Posts = []Post{RoundPost(server, st, imp.R2)}
+	return decision{}, nil
+}
 
-	err = p.d.Store.Commit(db, imp)
-	switch {
-	case err == nil:
-	case errors.Is(err, tracker.ErrLeaseLost):
-		// Our lease expired and another worker took the file: its commit is
-		// the one that counts.
-		log.Warn("ingest: lease lost before commit", "err", err)
-		return Result{Status: Skipped, Reason: "lease lost", Err: err}
-	case errors.Is(err, ErrDuplicate):
-		// Stored, but the tracker did not know: heal the tracker.
-		log.Warn("ingest: already stored; marking done", "err", err)
-		if merr := p.d.Tracker.MarkDone(db, nil, c, imp.Digest); merr != nil {
-			log.Error("ingest: mark done", "err", merr)
-		}
-		return Result{Status: Skipped, Reason: "already stored", Err: err}
-	default:
-		return p.fail(db, log, c, "store", err, report)
+func ids(cs []Candidate) []int64 {
+	out := make([]int64, len(cs))
+	for i, c := range cs {
+		out[i] = c.RoundID
 	}
-	log.Info("ingest: imported", "kind", name.Kind.String(), "bytes", len(data), "r2", r2Status(imp.R2), "linked", imp.Round != nil)
-	report(failover.Success, "")
-	if p.d.Notify != nil && len(imp.Posts) > 0 {
-		p.d.Notify()
-	}
-	if name.Kind == parser.KindStats {
-		p.afterStats(ctx, db, log, ev, imp.Stats)
-	}
-	return Result{Status: Imported}
+	return out
 }
 
 // endstatsWindow is the link rule's window (endstats-format.md section 5).
@@ -531,19 +595,13 @@ func (p *Pipeline) deferFile(ctx context.Context, log *slog.Logger, c tracker.Cl
 	return true
 }
 
-// pairR2 finds and applies the R1 of a round-2 file. wait reports that no
-// R1 is stored yet and the file is young enough to wait for it.
-func (p *Pipeline) pairR2(ctx, db context.Context, server string, st *parser.Stats, firstSeen time.Time) (r2 *parser.R2, r1 *Candidate, wait bool, err error) {
-	name := st.File.Parsed
-	native := p.cfg.Parser.Mode == parser.Native
-	if native && st.Aborted {
+// pairR2 pairs a round-2 file with one of the stored R1 candidates. wait
+// reports that none fits and the file is young enough to wait for its R1.
+func (p *Pipeline) pairR2(ctx context.Context, server string, st *parser.Stats, cands []Candidate, firstSeen time.Time) (r2 *parser.R2, r1 *Candidate, wait bool, err error) {
+	if p.cfg.Parser.Mode == parser.Native && st.Aborted {
 		return parser.Orphan(st, "saved on the shutdown path (negative playtime); not paired"), nil, false, nil
 	}
-	cands, err := p.d.Store.R1Candidates(db, server, name, p.pairWindow())
-	if err != nil {
-		return nil, nil, false, err
-	}
-	r1name, ok := parser.PairR1(name, candNames(p.usable(cands, st)), p.cfg.Parser)
+	r1name, ok := parser.PairR1(st.File.Parsed, candNames(p.usable(cands, st)), p.cfg.Parser)
 	if !ok {
 		if p.now().Sub(firstSeen) < p.cfg.R1Wait {
 			return nil, nil, true, nil
@@ -551,11 +609,50 @@ func (p *Pipeline) pairR2(ctx, db context.Context, server string, st *parser.Sta
 		return parser.Orphan(st, ""), nil, false, nil
 	}
 	r1 = findCand(cands, r1name.Raw)
-	res, err := p.differential(ctx, server, r1name, st)
+	data, err := p.load(ctx, server, r1name)
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, false, fmt.Errorf("round 1 %s: %w", r1name.Raw, err)
 	}
-	return res, r1, false, nil
+	r1st, perr := parser.ParseStats(r1name.Raw, data, p.cfg.Parser)
+	return pairTwo(r1name.Raw, r1st, perr, st, p.cfg.Parser), r1, false, nil
+}
+
+// pairTwo computes an R2 result against its chosen R1 through
+// parser.PairAll, which applies the mode's checks and the pair confidence.
+func pairTwo(r1name string, r1 *parser.Stats, r1err error, r2 *parser.Stats, opt parser.Options) *parser.R2 {
+	res := parser.PairAll([]parser.StatsFile{{Name: r1name, Stats: r1, Err: r1err}, {Name: r2.File.Name, Stats: r2}}, opt)[1]
+	if res == nil {
+		return parser.Orphan(r2, "")
+	}
+	return res
+}
+
+// linkOrphan decides whether the stored orphan o pairs with the round-1 file
+// r1 being imported (r1 is the one PairR1 would choose among the stored
+// candidates and r1), and computes the differential.
+func (p *Pipeline) linkOrphan(ctx, db context.Context, server string, r1 *parser.Stats, o Candidate) (Link, bool, error) {
+	data, err := p.load(ctx, server, o.Name)
+	if err != nil {
+		return Link{}, false, fmt.Errorf("orphan %s: %w", o.Name.Raw, err)
+	}
+	r2, err := parser.ParseStats(o.Name.Raw, data, p.cfg.Parser)
+	if err != nil {
+		return Link{}, false, nil
+	}
+	cands, err := p.d.Store.R1Candidates(db, server, o.Name, p.pairWindow())
+	if err != nil {
+		return Link{}, false, err
+	}
+	self := Candidate{Name: r1.File.Parsed, HeaderMap: r1.Header.Map, HeaderRound: r1.Header.Round, Aborted: r1.Aborted}
+	chosen, ok := parser.PairR1(o.Name, candNames(p.usable(append(cands, self), r2)), p.cfg.Parser)
+	if !ok || chosen.Raw != r1.File.Name {
+		return Link{}, false, nil
+	}
+	res := pairTwo(r1.File.Name, r1, nil, r2, p.cfg.Parser)
+	if res.Status != parser.StatusDifferential {
+		return Link{}, false, nil
+	}
+	return Link{R2: o, Result: res}, true, nil
 }
 
 func (p *Pipeline) pairWindow() time.Duration {
@@ -582,32 +679,9 @@ func (p *Pipeline) usable(cands []Candidate, r2 *parser.Stats) []Candidate {
 	return out
 }
 
-// differential loads and parses the R1 file and computes r2's result
-// against it (through parser.PairAll, which applies the mode's checks and
-// the pair confidence).
-func (p *Pipeline) differential(ctx context.Context, server string, r1name parser.FileName, r2 *parser.Stats) (*parser.R2, error) {
-	data, err := p.load(ctx, server, r1name)
-	if err != nil {
-		return nil, fmt.Errorf("round 1 %s: %w", r1name.Raw, err)
-	}
-	r1, perr := parser.ParseStats(r1name.Raw, data, p.cfg.Parser)
-	res := parser.PairAll([]parser.StatsFile{
-		{Name: r1name.Raw, Stats: r1, Err: perr},
-		{Name: r2.File.Name, Stats: r2},
-	}, p.cfg.Parser)[1]
-	if res == nil {
-		return nil, fmt.Errorf("round 2 %s: not paired", r2.File.Name)
-	}
-	return res, nil
-}
-
-// afterStats runs after a stats file committed: a round 1 links the orphan
-// round 2 files that pair with it, and files deferred for this map are
-// retried at once.
-func (p *Pipeline) afterStats(ctx, db context.Context, log *slog.Logger, ev source.Event, st *parser.Stats) {
-	if !st.File.IsRound2ByName {
-		p.linkOrphans(ctx, db, log, ev.Server, st)
-	}
+// kick retries at once the files deferred for the map of a stats file
+// that just committed.
+func (p *Pipeline) kick(ctx context.Context, ev source.Event) {
 	p.mu.Lock()
 	var kick []source.Event
 	for k, d := range p.deferred {
@@ -618,43 +692,5 @@ func (p *Pipeline) afterStats(ctx, db context.Context, log *slog.Logger, ev sour
 	p.mu.Unlock()
 	for _, e := range kick {
 		_ = p.submit(ctx, job{ev: e, force: true, retry: true}, false)
-	}
-}
-
-func (p *Pipeline) linkOrphans(ctx, db context.Context, log *slog.Logger, server string, r1 *parser.Stats) {
-	r1name := r1.File.Parsed
-	orphans, err := p.d.Store.OrphanR2s(db, server, r1name, p.pairWindow())
-	if err != nil {
-		log.Error("ingest: find orphans", "err", err)
-		return
-	}
-	for _, o := range orphans {
-		data, err := p.load(ctx, server, o.Name)
-		if err != nil {
-			log.Error("ingest: link orphan: load", "orphan", o.Name.Raw, "err", err)
-			continue
-		}
-		r2, err := parser.ParseStats(o.Name.Raw, data, p.cfg.Parser)
-		if err != nil {
-			continue
-		}
-		cands, err := p.d.Store.R1Candidates(db, server, o.Name, p.pairWindow())
-		if err != nil {
-			log.Error("ingest: link orphan", "orphan", o.Name.Raw, "err", err)
-			continue
-		}
-		chosen, ok := parser.PairR1(o.Name, candNames(p.usable(cands, r2)), p.cfg.Parser)
-		if !ok || chosen.Raw != r1name.Raw {
-			continue
-		}
-		res := parser.PairAll([]parser.StatsFile{{Name: r1name.Raw, Stats: r1}, {Name: o.Name.Raw, Stats: r2}}, p.cfg.Parser)[1]
-		if res == nil || res.Status != parser.StatusDifferential {
-			continue
-		}
-		if err := p.d.Store.LinkR2(db, o, *findCand(cands, r1name.Raw), res); err != nil {
-			log.Error("ingest: link orphan", "orphan", o.Name.Raw, "err", err)
-			continue
-		}
-		log.Info("ingest: orphan round 2 linked", "orphan", o.Name.Raw)
 	}
 }

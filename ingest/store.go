@@ -55,8 +55,28 @@ type Import struct {
 	Round     *Candidate
 	LinkDelta int
 
+	// Links are orphan round-2 files that this round-1 file pairs with,
+	// with their differentials: Commit links them in the same transaction.
+	Links []Link
+
+	// Basis are the round IDs the pairing or linking decision was made on:
+	// the R1 candidates of a round-2 file, the orphans of a round-1 file
+	// (both within Window), the round candidates of an endstats file.
+	// Commit checks them again inside its transaction and returns
+	// ErrConflict when they changed (another worker committed a file in
+	// between); the caller decides again. This is what keeps an R1 and its
+	// R2 committed at the same moment from both missing each other.
+	Basis  []int64
+	Window time.Duration
+
 	// Posts are queued in the outbox in the same transaction.
 	Posts []Post
+}
+
+// Link pairs a stored orphan round 2 with the round 1 being imported.
+type Link struct {
+	R2     Candidate
+	Result *parser.R2
 }
 
 // Store is where imports go. The SQLite implementation is package store.
@@ -79,22 +99,21 @@ type Store interface {
 	// later, earliest first.
 	OrphanR2s(ctx context.Context, server string, r1 parser.FileName, window time.Duration) ([]Candidate, error)
 
-	// Commit writes imp, marks imp.Claim done and queues imp.Posts, all in
-	// one transaction: after a crash either all of it is there or none.
-	// When the tracker says the claim is no longer current it rolls back and
-	// returns an error matching tracker.ErrLeaseLost; when the file is
-	// already stored (a bug elsewhere, or a second tracker) it rolls back
-	// and returns ErrDuplicate. It never queues the same post twice.
+	// Commit writes imp, marks imp.Claim done, links imp.Links and queues
+	// imp.Posts, all in one transaction: after a crash either all of it is
+	// there or none. It rolls back and returns an error matching
+	// tracker.ErrLeaseLost when the claim is no longer current, ErrConflict
+	// when imp.Basis changed, and ErrDuplicate when the file is already
+	// stored. It never queues the same post twice.
 	Commit(ctx context.Context, imp *Import) error
-
-	// LinkR2 records that the orphan round r2 pairs with r1 and stores the
-	// differential d (status differential). It is idempotent: a round
-	// already linked is left unchanged and nil returned.
-	LinkR2(ctx context.Context, r2, r1 Candidate, d *parser.R2) error
 }
 
-// ErrDuplicate is returned by Store.Commit when the file is already stored.
-var ErrDuplicate = errors.New("ingest: file already stored")
+var (
+	// ErrDuplicate is returned by Store.Commit when the file is already stored.
+	ErrDuplicate = errors.New("ingest: file already stored")
+	// ErrConflict is returned by Store.Commit when Import.Basis changed.
+	ErrConflict = errors.New("ingest: pairing basis changed; decide again")
+)
 
 // OutboxItem is one queued post.
 type OutboxItem struct {

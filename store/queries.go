@@ -20,8 +20,13 @@ var ErrNotFound = errors.New("store: not found")
 const candCols = `r.id, r.file_name, r.header_map, r.header_round, r.aborted, r.sha256,
 COALESCE((SELECT MIN(p.file_name) FROM rounds p WHERE p.r1_round_id = r.id), '')`
 
-func (s *Store) candidates(ctx context.Context, op, query string, args ...any) ([]ingest.Candidate, error) {
-	rows, err := s.db.QueryContext(ctx, query, args...)
+// querier is *sql.DB or *sql.Tx.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func candidates(ctx context.Context, q querier, op, query string, args ...any) ([]ingest.Candidate, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
@@ -46,28 +51,46 @@ func (s *Store) candidates(ctx context.Context, op, query string, args ...any) (
 	return out, nil
 }
 
+const (
+	r1CandSQL = `SELECT ` + candCols + ` FROM rounds r
+WHERE r.server = ? AND r.map = ? AND r.round_number = 1 AND r.file_time_ms < ? AND r.file_time_ms >= ?
+ORDER BY r.file_time_ms DESC, r.file_name`
+	roundCandSQL = `SELECT ` + candCols + ` FROM rounds r
+WHERE r.server = ? AND r.map = ? AND r.round_number = ? AND r.file_time_ms >= ? AND r.file_time_ms <= ?
+ORDER BY ABS(r.file_time_ms - ?), r.file_name`
+	orphanSQL = `SELECT ` + candCols + ` FROM rounds r
+WHERE r.server = ? AND r.map = ? AND r.round_number = 2 AND r.r2_status = 'orphan' AND r.file_time_ms > ? AND r.file_time_ms <= ?
+ORDER BY r.file_time_ms, r.file_name`
+)
+
+func r1Cands(ctx context.Context, q querier, server string, r2 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+	t := ms(r2.Time)
+	return candidates(ctx, q, "r1 candidates", r1CandSQL, server, r2.Map, t, t-window.Milliseconds())
+}
+
+func roundCands(ctx context.Context, q querier, server string, es parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+	t := ms(es.Time)
+	return candidates(ctx, q, "round candidates", roundCandSQL, server, es.Map, es.Round, t-window.Milliseconds(), t+window.Milliseconds(), t)
+}
+
+func orphans(ctx context.Context, q querier, server string, r1 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+	t := ms(r1.Time)
+	return candidates(ctx, q, "orphan r2s", orphanSQL, server, r1.Map, t, t+window.Milliseconds())
+}
+
 // R1Candidates implements ingest.Store.
 func (s *Store) R1Candidates(ctx context.Context, server string, r2 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	t := ms(r2.Time)
-	return s.candidates(ctx, "r1 candidates", `SELECT `+candCols+` FROM rounds r
-WHERE r.server = ? AND r.map = ? AND r.round_number = 1 AND r.file_time_ms < ? AND r.file_time_ms >= ?
-ORDER BY r.file_time_ms DESC, r.file_name`, server, r2.Map, t, t-window.Milliseconds())
+	return r1Cands(ctx, s.db, server, r2, window)
 }
 
 // RoundCandidates implements ingest.Store.
 func (s *Store) RoundCandidates(ctx context.Context, server string, es parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	t := ms(es.Time)
-	return s.candidates(ctx, "round candidates", `SELECT `+candCols+` FROM rounds r
-WHERE r.server = ? AND r.map = ? AND r.round_number = ? AND r.file_time_ms >= ? AND r.file_time_ms <= ?
-ORDER BY ABS(r.file_time_ms - ?), r.file_name`, server, es.Map, es.Round, t-window.Milliseconds(), t+window.Milliseconds(), t)
+	return roundCands(ctx, s.db, server, es, window)
 }
 
 // OrphanR2s implements ingest.Store.
 func (s *Store) OrphanR2s(ctx context.Context, server string, r1 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	t := ms(r1.Time)
-	return s.candidates(ctx, "orphan r2s", `SELECT `+candCols+` FROM rounds r
-WHERE r.server = ? AND r.map = ? AND r.round_number = 2 AND r.r2_status = ? AND r.file_time_ms > ? AND r.file_time_ms <= ?
-ORDER BY r.file_time_ms, r.file_name`, server, r1.Map, parser.StatusOrphan, t, t+window.Milliseconds())
+	return orphans(ctx, s.db, server, r1, window)
 }
 
 // EndstatsLinkWindow is the endstats-to-round link rule's window

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,6 +50,9 @@ func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
 		return fmt.Errorf("store: commit %s: %w", name, err)
 	}
 	defer tx.Rollback()
+	if err := checkBasis(ctx, tx, imp); err != nil {
+		return fmt.Errorf("store: commit %s: %w", name, err)
+	}
 	switch {
 	case imp.Stats != nil:
 		err = insertRound(ctx, tx, imp)
@@ -197,7 +201,14 @@ func insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 		return err
 	}
 	if imp.R2 != nil && imp.R2.Status == parser.StatusDifferential {
-		return insertDiff(ctx, tx, id, imp.R2)
+		if err := insertDiff(ctx, tx, id, imp.R2); err != nil {
+			return err
+		}
+	}
+	for _, l := range imp.Links {
+		if err := link(ctx, tx, id, fn.Raw, l); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -282,33 +293,57 @@ func insertMany(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]an
 	return nil
 }
 
-// LinkR2 implements ingest.Store.
-func (s *Store) LinkR2(ctx context.Context, r2, r1 ingest.Candidate, d *parser.R2) error {
-	if d == nil || d.Status != parser.StatusDifferential {
-		return fmt.Errorf("store: link %s: not a differential", r2.Name.Raw)
+// checkBasis re-runs, inside the transaction, the lookup the import's
+// pairing or linking decision was made on (see ingest.Import.Basis).
+func checkBasis(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+	fn := imp.Event.Name
+	var cands []ingest.Candidate
+	var err error
+	switch {
+	case imp.Stats != nil && imp.Stats.File.IsRound2ByName:
+		cands, err = r1Cands(ctx, tx, imp.Event.Server, fn, imp.Window)
+	case imp.Stats != nil:
+		cands, err = orphans(ctx, tx, imp.Event.Server, fn, imp.Window)
+	case imp.Endstats != nil:
+		cands, err = roundCands(ctx, tx, imp.Event.Server, fn, imp.Window)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+		return err
 	}
-	defer tx.Rollback()
+	ids := make([]int64, len(cands))
+	for i, c := range cands {
+		ids[i] = c.RoundID
+	}
+	want := slices.Clone(imp.Basis)
+	slices.Sort(ids)
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		return ingest.ErrConflict
+	}
+	return nil
+}
+
+// link records that the orphan round l.R2 pairs with round r1ID and stores
+// its differential. A round no longer an orphan is left alone.
+func link(ctx context.Context, tx *sql.Tx, r1ID int64, r1File string, l ingest.Link) error {
+	d := l.Result
+	if d == nil || d.Status != parser.StatusDifferential {
+		return fmt.Errorf("link %s: not a differential", l.R2.Name.Raw)
+	}
 	var mvp any
 	if d.HasRound {
 		mvp = nullStr(d.Round.HasMVP, d.Round.MVP)
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
-WHERE id = ? AND r2_status = ?`, d.Status, r1.RoundID, r1.Name.Raw, d.PairConfidence, d.Warning, mvp, r2.RoundID, parser.StatusOrphan)
+WHERE id = ? AND r2_status = 'orphan'`, d.Status, r1ID, r1File, d.PairConfidence, d.Warning, mvp, l.R2.RoundID)
 	if err != nil {
-		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+		return fmt.Errorf("link %s: %w", l.R2.Name.Raw, err)
 	}
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
-		return err // already linked (or gone): nothing to do
+		return err
 	}
-	if err := insertDiff(ctx, tx, r2.RoundID, d); err != nil {
-		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: link %s: %w", r2.Name.Raw, err)
+	if err := insertDiff(ctx, tx, l.R2.RoundID, d); err != nil {
+		return fmt.Errorf("link %s: %w", l.R2.Name.Raw, err)
 	}
 	return nil
 }

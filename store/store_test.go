@@ -25,6 +25,8 @@ const nanR1 = "Broken Test\\nan_map\\legacy3\\1\\1\\2\\10:00\\7:35\\455200\n" +
 	"0A1B2C3D\\^2Solid\\0\\1\\48 120 400 9 7 30 10 60 3 2 4 \t2100\t1500\t0\t12\t3\t1\t0\t0\t81.5\t44\t4\t3\t5\t0\t2\t0\t0\t1\t0\t2\t460\tnan\t10.1\tNaN\t18.3\t1.8\t1.6\t3\t71\t1\t0\t0\t0\t0\t2\t0\t0\t0\n" +
 	"9F8E7D6C\\^4Other\\0\\2\\32 80 350 6 8 20 \t1700\t1900\t20\t0\t1\t0\t0\t0\t77.0\t30\t0\t3\t2\t1\t1\t0\t0\t0\t0\t1\t350\t0.0\t10.1\t0.0\t21.0\t2.1\t0.8\t2\t40\t0\t0\t0\t0\t0\t1\t1\t0\t0\n"
 
+const window = 45 * time.Minute
+
 const (
 	r1Name = "2026-01-15-223000-nan_map-round-1.txt"
 	r2Name = "2026-01-15-224500-nan_map-round-2.txt"
@@ -71,8 +73,22 @@ func mustName(t *testing.T, s string) parser.FileName {
 }
 
 // importStats claims and commits a stats file; r2 may be nil.
-func (e *env) importStats(name, data string, r2 *parser.R2, r1 *ingest.Candidate) error {
+func (e *env) importStats(name, data string, r2 *parser.R2, r1 *ingest.Candidate, links ...ingest.Link) error {
 	e.t.Helper()
+	var basis []ingest.Candidate
+	var err error
+	if strings.Contains(name, "-round-2.txt") {
+		basis, err = e.st.R1Candidates(e.ctx, "main", mustName(e.t, name), window)
+	} else {
+		basis, err = e.st.OrphanR2s(e.ctx, "main", mustName(e.t, name), window)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var ids []int64
+	for _, c := range basis {
+		ids = append(ids, c.RoundID)
+	}
 	st, err := parser.ParseStats(name, []byte(data), parser.Options{})
 	if err != nil {
 		e.t.Fatal(err)
@@ -84,7 +100,7 @@ func (e *env) importStats(name, data string, r2 *parser.R2, r1 *ingest.Candidate
 	return e.st.Commit(e.ctx, &ingest.Import{
 		Event: source.Event{Server: "main", Name: mustName(e.t, name), Via: source.ViaPoll},
 		Claim: c, Digest: tracker.Digest{SHA256: st.File.SHA256, Size: int64(len(data))}, At: e.clock.Now(),
-		Stats: st, R2: r2, R1: r1,
+		Stats: st, R2: r2, R1: r1, Links: links, Basis: ids, Window: window,
 		Posts: []ingest.Post{ingest.RoundPost("main", st, r2)},
 	})
 }
@@ -258,20 +274,15 @@ func TestOrphanAndLink(t *testing.T) {
 	if err := e.importStats(r2Name, r2data, parser.Orphan(r2st, ""), nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
-		t.Fatal(err)
-	}
-	orphans, err := e.st.OrphanR2s(e.ctx, "main", mustName(t, r1Name), 45*time.Minute)
+	orphans, err := e.st.OrphanR2s(e.ctx, "main", mustName(t, r1Name), window)
 	if err != nil || len(orphans) != 1 || orphans[0].Name.Raw != r2Name {
 		t.Fatalf("orphans %+v, %v", orphans, err)
 	}
 	r1st, _ := parser.ParseStats(r1Name, []byte(nanR1), parser.Options{})
 	d := parser.Differential(r1st, r2st, parser.Options{})
-	cands, _ := e.st.R1Candidates(e.ctx, "main", mustName(t, r2Name), 45*time.Minute)
-	for range 2 { // idempotent
-		if err := e.st.LinkR2(e.ctx, orphans[0], cands[0], d); err != nil {
-			t.Fatal(err)
-		}
+	// The R1's commit links the orphan in its own transaction.
+	if err := e.importStats(r1Name, nanR1, nil, nil, ingest.Link{R2: orphans[0], Result: d}); err != nil {
+		t.Fatal(err)
 	}
 	r, _ := e.st.Round(e.ctx, "main", r2Name)
 	if r.R2Status != parser.StatusDifferential || r.R1File != r1Name || r.DiffPlayers != 2 {
@@ -345,5 +356,35 @@ func TestOutbox(t *testing.T) {
 	b, err := e.st.OutboxBacklog(e.ctx)
 	if err != nil || b != (store.Backlog{Sent: 1}) {
 		t.Errorf("backlog %+v, %v", b, err)
+	}
+}
+
+// A commit whose pairing basis changed (another worker committed a file it
+// depends on) is refused with ErrConflict and rolled back.
+func TestCommitConflict(t *testing.T) {
+	e := newEnv(t)
+	r2data := strings.Replace(nanR1, "\\1\\1\\2\\", "\\2\\1\\2\\", 1)
+	r2st, err := parser.ParseStats(r2Name, []byte(r2data), parser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := e.tr.Claim(e.ctx, tracker.Request{Server: "main", Name: r2Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Decided "orphan" on an empty basis; then the R1 commits.
+	imp := &ingest.Import{Event: source.Event{Server: "main", Name: mustName(t, r2Name)}, Claim: c, At: e.clock.Now(),
+		Stats: r2st, R2: parser.Orphan(r2st, ""), Window: window}
+	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.st.Commit(e.ctx, imp); !errors.Is(err, ingest.ErrConflict) {
+		t.Fatalf("commit on a stale basis: %v, want ErrConflict", err)
+	}
+	if _, err := e.st.Round(e.ctx, "main", r2Name); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("round stored despite the conflict: %v", err)
+	}
+	if rec, _ := e.tr.Get(e.ctx, "main", r2Name); rec.State != tracker.StateClaimed {
+		t.Errorf("tracker state %s, want still claimed", rec.State)
 	}
 }
