@@ -1,0 +1,362 @@
+package poll
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/parser"
+	"github.com/roundfeed/roundfeed/source"
+)
+
+// Prober is a cheap check of whether the stats folder changed, made on an
+// already open connection (one SFTP stat of the folder: no handshake, no
+// listing).
+//
+// Probe reports changed=true when a file may have been created since the
+// previous call that returned without error; the first call reports true. A
+// false positive costs one listing; a false negative loses a file until the
+// anti-entropy listing, so with one-second mtimes an implementation reports
+// a change when the folder's mtime is at or after its previous probe minus
+// one second. An error means nothing is known; the caller tries again at the
+// next probe. The poller calls Probe from one goroutine.
+type Prober interface {
+	Probe(ctx context.Context) (changed bool, err error)
+}
+
+// Config sets up a Poller. Schedule, Guard, Lister and Emit are required;
+// zero durations take the defaults documented on each field.
+type Config struct {
+	// Server names the game server in emitted events ("main" when empty).
+	Server string
+	// Schedule says when polls, probes and full listings are due.
+	Schedule *failover.Schedule
+	// Guard is the shared failover machine.
+	Guard *Guard
+	// Lister lists the server's stats folder.
+	Lister source.Lister
+	// Prober is the change probe; nil means no probes (the schedule's full
+	// listings and, while polling is on, the polls still run).
+	Prober Prober
+	// Emit receives one event per listed file not emitted before. It must not
+	// block for long: the poller waits for it.
+	Emit func(source.Event)
+	// Players returns how many players are in voice; nil means 0.
+	Players func() int
+	// Clock is the time source; nil means SystemClock.
+	Clock Clock
+	// MissedGrace is how long push has to report a file a listing found
+	// before the poller records a push Failure "missed". Default 30 s.
+	MissedGrace time.Duration
+	// TickInterval is the longest time between two Ticks of the machine, so
+	// the heartbeat and the prolonged-polling alert keep their resolution
+	// while nothing is due. Default 60 s.
+	TickInterval time.Duration
+	// RetryDelay is the wait before a failed listing is tried again.
+	// Default 30 s.
+	RetryDelay time.Duration
+	// Logger receives one line per listing failure and per missed file; nil
+	// discards.
+	Logger *slog.Logger
+}
+
+// Defaults for zero Config durations.
+const (
+	DefaultMissedGrace  = 30 * time.Second
+	DefaultTickInterval = time.Minute
+	DefaultRetryDelay   = 30 * time.Second
+)
+
+// Validate reports every problem of c at once, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Schedule == nil {
+		errs = append(errs, errors.New("poll: config: Schedule is nil"))
+	}
+	if c.Guard == nil {
+		errs = append(errs, errors.New("poll: config: Guard is nil"))
+	}
+	if c.Lister == nil {
+		errs = append(errs, errors.New("poll: config: Lister is nil"))
+	}
+	if c.Emit == nil {
+		errs = append(errs, errors.New("poll: config: Emit is nil"))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"MissedGrace", c.MissedGrace}, {"TickInterval", c.TickInterval}, {"RetryDelay", c.RetryDelay}} {
+		if d.v < 0 {
+			errs = append(errs, fmt.Errorf("poll: config: %s %v: must not be negative (0: default)", d.name, d.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Poller runs one server's polling schedule. Create it with New and start
+// Run in a goroutine; call Seen for every file push reports.
+type Poller struct {
+	cfg  Config
+	clk  Clock
+	log  *slog.Logger
+	wake <-chan struct{}
+
+	mu       sync.Mutex
+	seen     map[string]time.Time // names push reported, and when
+	lastFile time.Time
+
+	// Owned by the Run goroutine.
+	lastPoll, lastProbe, lastList time.Time
+	retryAt                       time.Time
+	retryVia                      source.Via
+	baselined                     bool
+	known                         map[string]struct{}    // names in the last listing or emitted
+	pending                       map[string]pendingMiss // listed, not yet reported by push
+}
+
+type pendingMiss struct {
+	kind failover.Kind
+	due  time.Time
+}
+
+// seenRetention bounds the memory of names push reported.
+const seenRetention = 48 * time.Hour
+
+// New returns a Poller for cfg, or Validate's error.
+func New(cfg Config) (*Poller, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Server == "" {
+		cfg.Server = "main"
+	}
+	if cfg.MissedGrace == 0 {
+		cfg.MissedGrace = DefaultMissedGrace
+	}
+	if cfg.TickInterval == 0 {
+		cfg.TickInterval = DefaultTickInterval
+	}
+	if cfg.RetryDelay == 0 {
+		cfg.RetryDelay = DefaultRetryDelay
+	}
+	clk := cfg.Clock
+	if clk == nil {
+		clk = SystemClock()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Poller{
+		cfg:     cfg,
+		clk:     clk,
+		log:     log.With("server", cfg.Server),
+		wake:    cfg.Guard.subscribe(),
+		seen:    map[string]time.Time{},
+		known:   map[string]struct{}{},
+		pending: map[string]pendingMiss{},
+	}, nil
+}
+
+// Seen tells the poller that push reported the file name (call it for every
+// webhook event of this server). It is safe for concurrent use.
+func (p *Poller) Seen(name string) {
+	now := p.clk.Now()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen[name] = now
+	p.lastFile = later(p.lastFile, now)
+}
+
+func (p *Poller) wasSeen(name string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.seen[name]
+	return ok
+}
+
+func (p *Poller) noteFile(t time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.lastFile = later(p.lastFile, t)
+}
+
+// Run polls until ctx ends, then returns ctx's error. Listing and probe
+// errors are logged and retried; they do not stop Run. Run must be called
+// once.
+func (p *Poller) Run(ctx context.Context) error {
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		next := p.step(ctx)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		d := next.Sub(p.clk.Now())
+		if d <= 0 {
+			continue
+		}
+		c, stop := p.clk.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			stop()
+			return ctx.Err()
+		case <-p.wake:
+			stop()
+		case <-c:
+		}
+	}
+}
+
+// step ticks the machine, does what is due, and returns when to step again
+// (now, if it did something: the plan changes).
+func (p *Poller) step(ctx context.Context) time.Time {
+	now := p.clk.Now()
+	players := 0
+	if p.cfg.Players != nil {
+		players = p.cfg.Players()
+	}
+	p.cfg.Guard.Tick(players)
+	p.checkPending(now)
+	mode, off := p.cfg.Guard.state()
+	p.mu.Lock()
+	lastFile := p.lastFile
+	for name, t := range p.seen {
+		if now.Sub(t) > seenRetention {
+			delete(p.seen, name)
+		}
+	}
+	p.mu.Unlock()
+	plan := p.cfg.Schedule.Plan(failover.PlanInput{
+		Now: now, Players: players, LastFile: lastFile,
+		LastPoll: p.lastPoll, LastProbe: p.lastProbe, LastFullList: p.lastList,
+		Mode: mode, OffInterval: off,
+	})
+	if p.cfg.Prober == nil {
+		plan.NextProbe = time.Time{}
+	}
+	due := func(t time.Time) bool { return !t.IsZero() && !t.After(now) }
+	switch {
+	case due(plan.NextPoll):
+		p.lastPoll = now
+		p.list(ctx, now, source.ViaPoll)
+		return now
+	case due(plan.NextFullList):
+		p.list(ctx, now, source.ViaProbe)
+		return now
+	case due(plan.NextProbe):
+		p.lastProbe = now
+		changed, err := p.cfg.Prober.Probe(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				p.log.Warn("poll: probe failed", "err", err)
+			}
+			return now
+		}
+		if changed {
+			p.list(ctx, now, source.ViaProbe)
+		}
+		return now
+	case plan.Phase != failover.PhaseDead && due(p.retryAt):
+		p.list(ctx, now, p.retryVia)
+		return now
+	}
+	next := now.Add(p.cfg.TickInterval)
+	for _, t := range []time.Time{plan.Next(), p.retryAt} {
+		if !t.IsZero() && t.Before(next) {
+			next = t
+		}
+	}
+	for _, pm := range p.pending {
+		if pm.due.Before(next) {
+			next = pm.due
+		}
+	}
+	return next
+}
+
+// list runs one listing, emits new files and notes the ones push must
+// report.
+func (p *Poller) list(ctx context.Context, now time.Time, via source.Via) {
+	p.lastList = now
+	entries, err := p.cfg.Lister.List(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.log.Warn("poll: listing failed", "via", via, "retry_in", p.cfg.RetryDelay, "err", err)
+			p.retryAt, p.retryVia = now.Add(p.cfg.RetryDelay), via
+		}
+		return
+	}
+	p.retryAt = time.Time{}
+	present := make(map[string]struct{}, len(entries))
+	for _, e := range entries {
+		name := e.Name.Raw
+		present[name] = struct{}{}
+		if _, ok := p.known[name]; ok {
+			continue
+		}
+		p.known[name] = struct{}{}
+		at := now
+		if !e.ModTime.IsZero() && e.ModTime.Before(now) {
+			at = e.ModTime
+		}
+		p.noteFile(at)
+		if p.wasSeen(name) {
+			continue // push reported it; its own event is in the pipeline
+		}
+		p.cfg.Emit(source.Event{Server: p.cfg.Server, Name: e.Name, Via: via, At: now})
+		if !p.baselined {
+			continue // files from before the start: nobody knows whether push saw them
+		}
+		if k, ok := kindOf(e.Name); ok {
+			p.pending[name] = pendingMiss{kind: k, due: at.Add(p.cfg.MissedGrace)}
+		}
+	}
+	for name := range p.known {
+		if _, ok := present[name]; !ok {
+			delete(p.known, name) // removed from the server
+		}
+	}
+	p.baselined = true
+	p.checkPending(now)
+}
+
+// checkPending records a push failure "missed" for each listed file push has
+// not reported within the grace.
+func (p *Poller) checkPending(now time.Time) {
+	for name, pm := range p.pending {
+		if p.wasSeen(name) {
+			delete(p.pending, name)
+			continue
+		}
+		if now.Before(pm.due) {
+			continue
+		}
+		delete(p.pending, name)
+		// Generation 0: a miss is a fact about push whenever it is found.
+		p.cfg.Guard.Record(0, pm.kind, failover.Failure, "missed")
+		p.log.Warn("poll: push missed a file", "file", name, "kind", pm.kind, "grace", p.cfg.MissedGrace)
+	}
+}
+
+func kindOf(n parser.FileName) (failover.Kind, bool) {
+	switch n.Kind {
+	case parser.KindStats:
+		return failover.KindStats, true
+	case parser.KindEndstats:
+		return failover.KindEndstats, true
+	}
+	return 0, false
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

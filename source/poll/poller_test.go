@@ -1,0 +1,356 @@
+package poll_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/parser"
+	"github.com/roundfeed/roundfeed/source/poll"
+)
+
+// rig is a poller on a fake folder, run inside a synctest bubble: the
+// bubble's clock starts at 2000-01-01 00:00:00 UTC and only moves when every
+// goroutine is blocked, so time.Sleep below advances virtual time.
+type rig struct {
+	t       *testing.T
+	dir     *folder
+	rec     *recorder
+	guard   *poll.Guard
+	p       *poll.Poller
+	players atomic.Int64
+	logs    *syncBuffer
+	cancel  context.CancelFunc
+	done    chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// noDeadHours is the default schedule in UTC without dead hours.
+func noDeadHours() failover.ScheduleConfig {
+	c := failover.DefaultScheduleConfig()
+	c.Zone, c.DeadFrom, c.DeadUntil = "UTC", 0, 0
+	return c
+}
+
+func newRig(t *testing.T, sc failover.ScheduleConfig, mc failover.Config, old ...string) *rig {
+	t.Helper()
+	r := &rig{t: t, dir: newFolder(), rec: &recorder{}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	for _, n := range old {
+		r.dir.add(t, n)
+	}
+	m, err := failover.NewMachine(mc, poll.SystemClock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := failover.NewSchedule(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.guard = poll.NewGuard(m, r.rec.onResult)
+	r.p, err = poll.New(poll.Config{
+		Server: "main", Schedule: s, Guard: r.guard, Lister: r.dir, Prober: r.dir, Emit: r.rec.emit,
+		Players: func() int { return int(r.players.Load()) },
+		Logger:  slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{ReplaceAttr: dropTime})),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	go func() { r.done <- r.p.Run(ctx) }()
+	synctest.Wait()
+	return r
+}
+
+func dropTime(groups []string, a slog.Attr) slog.Attr {
+	if a.Key == slog.TimeKey && len(groups) == 0 {
+		return slog.Attr{}
+	}
+	return a
+}
+
+func (r *rig) stop() {
+	r.t.Helper()
+	r.cancel()
+	if err := <-r.done; !errors.Is(err, context.Canceled) {
+		r.t.Errorf("Run returned %v, want context.Canceled", err)
+	}
+}
+
+// sleep advances virtual time and lets the poller settle.
+func (r *rig) sleep(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
+}
+
+// push is the webhook path: the file appears, push reports it, the import
+// succeeds.
+func (r *rig) push(name string) {
+	n := r.dir.add(r.t, name)
+	r.p.Seen(n.Raw)
+	k := failover.KindStats
+	if n.Kind == parser.KindEndstats {
+		k = failover.KindEndstats
+	}
+	r.guard.Record(r.guard.Generation(), k, failover.Success, "")
+	synctest.Wait()
+}
+
+func (r *rig) check(wantEvents, wantResults []string) {
+	r.t.Helper()
+	ev, res := r.rec.snapshot()
+	if !reflect.DeepEqual(ev, wantEvents) {
+		r.t.Errorf("events:\n%s\nwant:\n%s", strings.Join(ev, "\n"), strings.Join(wantEvents, "\n"))
+	}
+	if !reflect.DeepEqual(res, wantResults) {
+		r.t.Errorf("machine results:\n%s\nwant:\n%s", strings.Join(res, "\n"), strings.Join(wantResults, "\n"))
+	}
+}
+
+const (
+	r1 = "2026-11-28-210501-supply-round-1.txt"
+	r2 = "2026-11-28-212003-supply-round-2.txt"
+	e2 = "2026-11-28-212003-supply-round-2-endstats.txt"
+	r3 = "2026-11-28-213502-goldrush-round-1.txt"
+	r4 = "2026-11-28-215011-goldrush-round-2.txt"
+)
+
+// Normal night: polling starts on, the first listing emits what is already
+// there; two pushed rounds turn polling off; then, while push delivers a
+// round every 12 minutes, only probes (60 s) and the anti-entropy listing
+// (30 min) touch the server (plus one listing per changed folder), and
+// pushed files are not emitted again.
+func TestPollerNormalOperation(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig(), r1)
+		r.players.Store(8)
+		if l, p := r.dir.counts(); l != 1 || p != 0 {
+			t.Fatalf("after start: %d lists %d probes, want 1 and 0", l, p)
+		}
+		r.sleep(5 * time.Minute) // active: a poll every minute
+		if l, _ := r.dir.counts(); l != 6 {
+			t.Errorf("after 5 min active: %d lists, want 6", l)
+		}
+		r.push(r2)
+		r.sleep(12 * time.Minute)
+		r.push(r3) // second push success at 00:17: polling off
+		l0, p0 := r.dir.counts()
+		r.sleep(12 * time.Minute)
+		r.push(r4)
+		r.sleep(12 * time.Minute)
+		r.push(e2)
+		r.sleep(12 * time.Minute)
+		l1, p1 := r.dir.counts()
+		// One anti-entropy listing, and one listing for each of the two
+		// files written meanwhile (the probe sees the folder change; the
+		// listing shows push already reported them).
+		if l1-l0 != 3 {
+			t.Errorf("36 min with polling off: %d listings, want 3", l1-l0)
+		}
+		if p1-p0 != 36 {
+			t.Errorf("36 min with polling off: %d probes, want 36", p1-p0)
+		}
+		r.check([]string{"00:00:00 poll " + r1},
+			[]string{"00:17:00 polling on -> off: push healthy: 2 consecutive stats successes"})
+		if s := r.guard.Status(); s.Mode != failover.PollingOff || s.Failures != 0 || s.Successes != 4 {
+			t.Errorf("status %+v", s)
+		}
+		r.stop()
+	})
+}
+
+// Silent push death: a file appears and push says nothing. The next probe
+// finds the change and the listing emits the file; the grace (30 s from the
+// file's mtime) has passed, so the poller records a "missed" failure at
+// once: polling is back within one probe interval (at most probe interval +
+// grace), long before the 15 min heartbeat.
+func TestPollerMissedFileFailsOver(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig())
+		r.players.Store(7)
+		r.push(r1)
+		r.push(r2) // polling off at 00:00:00; probes at every whole minute
+		r.sleep(10*time.Minute + 15*time.Second)
+		r.dir.add(t, r3) // 00:10:15, push is dead
+		r.sleep(2 * time.Minute)
+		r.check([]string{"00:11:00 probe " + r3}, []string{
+			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
+			"00:11:00 polling off -> on: push failure: stats missed",
+			"00:11:00 alert failover: push failure: stats missed",
+		})
+		// Polling is on again: active, one listing a minute.
+		l0, _ := r.dir.counts()
+		r.sleep(5 * time.Minute)
+		if l1, _ := r.dir.counts(); l1-l0 != 5 {
+			t.Errorf("polling back on: %d listings in 5 min, want 5", l1-l0)
+		}
+		if !strings.Contains(r.logs.String(), `msg="poll: push missed a file" server=main file=`+r3) {
+			t.Errorf("no log line for the missed file:\n%s", r.logs.String())
+		}
+		r.stop()
+	})
+}
+
+// Push reports a file after the listing found it but within the grace: no
+// failure. A file push reported before the listing is not emitted again.
+func TestPollerPushWithinGrace(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig())
+		r.push(r1)
+		r.push(r2)
+		r.sleep(59 * time.Second)
+		r.dir.add(t, r3) // 00:00:59; the probe at 00:01:00 lists it
+		r.sleep(21 * time.Second)
+		r.p.Seen(r3) // 00:01:20, 21 s after it was written
+		r.guard.Record(0, failover.KindStats, failover.Success, "")
+		r.sleep(4 * time.Minute)
+		r.push(e2)
+		r.sleep(4 * time.Minute)
+		r.check([]string{"00:01:00 probe " + r3},
+			[]string{"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes"})
+		r.stop()
+	})
+}
+
+// A failed listing is logged and retried after RetryDelay; a failed probe is
+// logged and retried at the next probe.
+func TestPollerErrorsRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig()) // first listing at 00:00 succeeds (empty)
+		r.dir.setErrs(errDown, errDown)
+		r.dir.add(t, r1)
+		r.sleep(10 * time.Minute) // idle poll at 00:10 fails
+		r.sleep(29 * time.Second)
+		r.check(nil, nil)
+		r.dir.setErrs(nil, nil)
+		r.sleep(time.Second)                          // retry at 00:10:30
+		r.check([]string{"00:10:30 poll " + r1}, nil) // a miss while on only resets counts
+		if !strings.Contains(r.logs.String(), `msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"`) {
+			t.Errorf("listing failure not logged:\n%s", r.logs.String())
+		}
+		// Probe errors while off.
+		r.push(r2)
+		r.push(r3)
+		r.dir.setErrs(nil, errDown)
+		r.sleep(2 * time.Minute)
+		if !strings.Contains(r.logs.String(), `msg="poll: probe failed" server=main err="connection lost"`) {
+			t.Errorf("probe failure not logged:\n%s", r.logs.String())
+		}
+		r.stop()
+	})
+}
+
+// The poller ticks the machine at least every TickInterval, so the heartbeat
+// fires on time with probes disabled and nothing else due.
+func TestPollerHeartbeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := noDeadHours()
+		sc.ProbeInterval = 0
+		r := newRig(t, sc, failover.DefaultConfig())
+		r.push(r1)
+		r.push(r2)
+		r.sleep(10 * time.Minute)
+		r.players.Store(5) // noticed at the 00:11 tick
+		r.sleep(30 * time.Minute)
+		r.check(nil, []string{
+			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
+			"00:26:00 polling off -> on: heartbeat: no push success for 15m0s with 5 players in voice",
+			"00:26:00 alert heartbeat: heartbeat: no push success for 15m0s with 5 players in voice",
+		})
+		r.stop()
+	})
+}
+
+// Dead hours: nothing touches the server from 02:00 to 11:00; at 11:00 the
+// catch-up listing finds the file written at 03:00 that push never reported.
+func TestPollerDeadHours(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := failover.DefaultScheduleConfig()
+		sc.Zone = "UTC"
+		r := newRig(t, sc, failover.DefaultConfig())
+		r.push(r1)
+		r.push(r2)
+		r.sleep(2 * time.Hour)
+		l0, p0 := r.dir.counts()
+		r.sleep(time.Hour)
+		r.dir.add(t, r3) // 03:00
+		r.sleep(8*time.Hour - time.Second)
+		if l, p := r.dir.counts(); l != l0 || p != p0 {
+			t.Errorf("dead hours: %d listings and %d probes, want none", l-l0, p-p0)
+		}
+		r.sleep(time.Minute)
+		r.check([]string{"11:00:00 probe " + r3}, []string{
+			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
+			"11:00:00 polling off -> on: push failure: stats missed",
+			"11:00:00 alert failover: push failure: stats missed",
+		})
+		r.stop()
+	})
+}
+
+// The ladder: with polling off, polls continue at the ladder's interval
+// (heartbeat off so that the quiet test night does not turn polling on).
+func TestPollerLadder(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := noDeadHours()
+		sc.ProbeInterval, sc.AntiEntropyInterval = 0, 0
+		mc := failover.DefaultConfig()
+		mc.HeartbeatTimeout = 0
+		mc.Ladder = []failover.LadderStep{{After: 2, Interval: 5 * time.Minute}, {After: 4, Interval: 15 * time.Minute}}
+		r := newRig(t, sc, mc)
+		r.players.Store(8)
+		r.push(r1)
+		r.push(r2)
+		l0, _ := r.dir.counts()
+		r.sleep(30 * time.Minute)
+		l1, _ := r.dir.counts()
+		r.push(r3)
+		r.push(r4)
+		r.sleep(60 * time.Minute)
+		l2, _ := r.dir.counts()
+		if l1-l0 != 6 || l2-l1 != 4 {
+			t.Errorf("ladder listings: %d in 30 min at rung 1 (want 6), %d in 60 min at rung 2 (want 4)", l1-l0, l2-l1)
+		}
+		r.stop()
+	})
+}
+
+func TestConfigValidate(t *testing.T) {
+	err := poll.Config{MissedGrace: -1, RetryDelay: -time.Second}.Validate()
+	if err == nil {
+		t.Fatal("empty config accepted")
+	}
+	for _, w := range []string{"Schedule is nil", "Guard is nil", "Lister is nil", "Emit is nil", "MissedGrace -1ns", "RetryDelay -1s"} {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error lacks %q:\n%v", w, err)
+		}
+	}
+	if _, err := poll.New(poll.Config{}); err == nil {
+		t.Error("New accepted an empty config")
+	}
+}
