@@ -49,8 +49,11 @@ type Config struct {
 	Players func() int
 	// Clock is the time source; nil means SystemClock.
 	Clock Clock
-	// MissedGrace is how long push has to report a file a listing found
-	// before the poller records a push Failure "missed". Default 30 s.
+	// MissedGrace is how long push has, after a listing found a file, to
+	// report it before the poller records a push Failure "missed". It counts
+	// from the listing, not from the file's mtime: the game server's clock
+	// may differ from the bot's, and a probe that beats the webhook by a
+	// second must not look like a miss. Default 30 s.
 	MissedGrace time.Duration
 	// TickInterval is the longest time between two Ticks of the machine, so
 	// the heartbeat and the prolonged-polling alert keep their resolution
@@ -314,7 +317,7 @@ func (p *Poller) list(ctx context.Context, now time.Time, via source.Via) {
 			continue // files from before the start: nobody knows whether push saw them
 		}
 		if k, ok := kindOf(e.Name); ok {
-			p.pending[name] = pendingMiss{kind: k, due: at.Add(p.cfg.MissedGrace)}
+			p.pending[name] = pendingMiss{kind: k, due: now.Add(p.cfg.MissedGrace)}
 		}
 	}
 	for name := range p.known {

@@ -185,10 +185,9 @@ func TestPollerNormalOperation(t *testing.T) {
 }
 
 // Silent push death: a file appears and push says nothing. The next probe
-// finds the change and the listing emits the file; the grace (30 s from the
-// file's mtime) has passed, so the poller records a "missed" failure at
-// once: polling is back within one probe interval (at most probe interval +
-// grace), long before the 15 min heartbeat.
+// finds the change, the listing emits the file, and after the 30 s grace the
+// poller records a "missed" failure: polling is back within probe interval +
+// grace, long before the 15 min heartbeat.
 func TestPollerMissedFileFailsOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, noDeadHours(), failover.DefaultConfig())
@@ -200,8 +199,8 @@ func TestPollerMissedFileFailsOver(t *testing.T) {
 		r.sleep(2 * time.Minute)
 		r.check([]string{"00:11:00 probe " + r3}, []string{
 			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
-			"00:11:00 polling off -> on: push failure: stats missed",
-			"00:11:00 alert failover: push failure: stats missed",
+			"00:11:30 polling off -> on: push failure: stats missed",
+			"00:11:30 alert failover: push failure: stats missed",
 		})
 		// Polling is on again: active, one listing a minute.
 		l0, _ := r.dir.counts()
@@ -253,6 +252,7 @@ func TestPollerErrorsRetry(t *testing.T) {
 		if !strings.Contains(r.logs.String(), `msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"`) {
 			t.Errorf("listing failure not logged:\n%s", r.logs.String())
 		}
+		r.sleep(30 * time.Second) // r1's grace ends: a miss, while on
 		// Probe errors while off.
 		r.push(r2)
 		r.push(r3)
@@ -306,8 +306,8 @@ func TestPollerDeadHours(t *testing.T) {
 		r.sleep(time.Minute)
 		r.check([]string{"11:00:00 probe " + r3}, []string{
 			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
-			"11:00:00 polling off -> on: push failure: stats missed",
-			"11:00:00 alert failover: push failure: stats missed",
+			"11:00:30 polling off -> on: push failure: stats missed",
+			"11:00:30 alert failover: push failure: stats missed",
 		})
 		r.stop()
 	})
