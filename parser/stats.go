@@ -82,8 +82,10 @@ type statsParser struct {
 	// so substrings of its String() stay valid as it grows.
 	arena strings.Builder
 
-	weapons []Weapon   // backing store for all players' Weapons
-	exts    []Extended // backing store for all players' Extended
+	players chunks[Player]
+	weapons chunks[Weapon]   // backing store for all players' Weapons
+	exts    chunks[Extended] // backing store for all players' Extended
+	diags   chunks[Diagnostic]
 
 	// Weapon tokens of the current line (reused, not cleared: only the
 	// first ntok entries are meaningful; bad only when !fast).
@@ -96,7 +98,7 @@ func (p *statsParser) fail(line int, field string, code ErrorCode, msg string) e
 }
 
 func (p *statsParser) diag(line int, field, reason string, dropped bool) {
-	p.st.Diagnostics = append(p.st.Diagnostics, Diagnostic{Line: line, Field: field, Reason: reason, Dropped: dropped})
+	p.diags.add(Diagnostic{Line: line, Field: field, Reason: reason, Dropped: dropped})
 }
 
 func (p *statsParser) parse(text string) error {
@@ -115,11 +117,17 @@ func (p *statsParser) parse(text string) error {
 		return err
 	}
 
-	// One line per player at most: size the backing stores once.
-	est := strings.Count(text[it.pos:], "\n") + 1
-	p.st.Players = make([]Player, 0, est)
-	p.exts = make([]Extended, 0, est)
-	p.weapons = make([]Weapon, 0, est*12)
+	// Size the stores for the common case in one allocation each: a player
+	// line has four backslashes. The estimate is capped so that a hostile
+	// file (say, 4 MiB of backslashes) costs memory only for the players it
+	// really yields; beyond the cap the stores add chunks (chunks.go).
+	est := strings.Count(text[it.pos:], "\\")/4 + 1
+	if est > maxPrealloc {
+		est = maxPrealloc
+	}
+	p.players = newChunks[Player](est)
+	p.exts = newChunks[Extended](est)
+	p.weapons = newChunks[Weapon](est * 12)
 
 	for {
 		line, term, ok := it.next()
@@ -135,6 +143,8 @@ func (p *statsParser) parse(text string) error {
 		}
 		p.parsePlayer(line, term, it.no)
 	}
+	p.st.Players = p.players.all()
+	p.st.Diagnostics = p.diags.all()
 	if err := p.playerTimes(); err != nil {
 		return err
 	}
@@ -274,6 +284,10 @@ func normalizeSide(v int) int {
 	return 0
 }
 
+// maxPrealloc caps the player estimate used to preallocate (a server has
+// at most 64 client slots).
+const maxPrealloc = 64
+
 // maxWeaponTokens is the mask plus 28 five-tuples; tokens beyond are ignored.
 const maxWeaponTokens = 1 + 5*WeaponCount
 
@@ -350,7 +364,8 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 	var pl Player
 	pl.LineNo = lineNo
 	pl.WeaponMask = mask
-	wstart := len(p.weapons)
+	p.weapons.reserve(WeaponCount)
+	wstart := len(p.weapons.cur)
 	idx := 1
 	var kills, deaths, hs, shots, hits int
 	for id := 0; id < WeaponCount; id++ {
@@ -363,7 +378,7 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 		}
 		v := vals[idx : idx+5 : idx+5]
 		if !fast && (bad[idx] || bad[idx+1] || bad[idx+2] || bad[idx+3] || bad[idx+4]) {
-			p.weapons = p.weapons[:wstart]
+			p.weapons.cur = p.weapons.cur[:wstart]
 			p.diag(lineNo, WeaponNames[id], "weapon value is not an integer", true)
 			return
 		}
@@ -372,7 +387,7 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 		if w.Shots > 0 {
 			w.Accuracy = float64(w.Hits) / float64(w.Shots) * 100
 		}
-		p.weapons = append(p.weapons, w)
+		p.weapons.cur = append(p.weapons.cur, w) // room reserved above
 		kills += w.Kills
 		deaths += w.Deaths
 		hs += w.Headshots
@@ -380,7 +395,8 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 		hits += w.Hits
 		idx += 5
 	}
-	pl.Weapons = p.weapons[wstart:len(p.weapons):len(p.weapons)]
+	end := len(p.weapons.cur)
+	pl.Weapons = p.weapons.cur[wstart:end:end]
 	pl.Kills, pl.Deaths, pl.Headshots, pl.ShotsTotal, pl.HitsTotal = kills, deaths, hs, shots, hits
 	if deaths > 0 {
 		pl.KDRatio = float64(kills) / float64(deaths)
@@ -397,8 +413,7 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 	// Extended section: present when there is a TAB and something after it
 	// (the reader's section string still holds the newline).
 	if hasTab && (extSec != "" || (terminated && lastPart)) {
-		p.exts = append(p.exts, Extended{})
-		e := &p.exts[len(p.exts)-1]
+		e := p.exts.add(Extended{})
 		p.parseExtended(e, extSec, lineNo)
 		pl.Extended = e
 		pl.DamageGiven = e.DamageGiven
@@ -442,7 +457,7 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 	default:
 		pl.GUID = guid8
 	}
-	p.st.Players = append(p.st.Players, pl)
+	p.players.add(pl)
 }
 
 // extKinds says which extended fields are floats (section 5.1).
