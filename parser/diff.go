@@ -31,13 +31,20 @@ func PairFailed(r2 *Stats, r1File string, opt Options) *R2 {
 
 // Differential computes the R2-only values of r2 by subtracting r1 (section
 // 7.1 steps 3–5). Both must be successfully parsed files; r1 must be the
-// file chosen by PairR1. The result has status "differential".
+// file chosen by PairR1. The result has status "differential" (a nil r1
+// gives Orphan(r2, ""), a nil r2 an error result).
 //
 // Native mode departs from the reader where reader-differences.md says so:
 // bots are keyed by name (S1), a GUID prefix shared by several players is
 // resolved by name (S3), and the ratio fields dpm and tank_meatshield are
 // reported unknown while kd_ratio is recomputed (S4).
 func Differential(r1, r2 *Stats, opt Options) *R2 {
+	switch {
+	case r2 == nil:
+		return PairFailed(nil, "", opt)
+	case r1 == nil:
+		return Orphan(r2, "")
+	}
 	native := opt.Mode == Native
 	idx := newR1Index(r1, r2, native)
 	out := &R2{Status: StatusDifferential, R1File: r1.File.Name, HasRound: true}

@@ -247,13 +247,13 @@ func pairConfidence(r1, r2 *Stats) string {
 // compares seconds of the day, so a round straddling midnight never links;
 // native compares full timestamps (E4).
 func LinkEndstats(end FileName, stats []FileName, opt Options) (Link, bool) {
-	if end.Kind != KindEndstats || end.Raw == "" {
+	if end.Kind != KindEndstats || len(end.Raw) < 18 {
 		return Link{}, false
 	}
 	var best Link
 	bestAbs := 0
 	for _, s := range stats {
-		if s.Kind != KindStats || s.Map != end.Map || s.Round != end.Round {
+		if s.Kind != KindStats || s.Map != end.Map || s.Round != end.Round || len(s.Raw) < 18 {
 			continue
 		}
 		var delta int
