@@ -184,8 +184,10 @@ func TestServerStall(t *testing.T) {
 		_, _, err := sc.SendRequest("keepalive@openssh.com", true, nil)
 		replied <- err
 	}()
-	for s.GlobalRequests() < 2 {
-		time.Sleep(time.Millisecond)
+	for deadline := time.Now().Add(20 * time.Second); s.GlobalRequests() < 2; time.Sleep(time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the keepalive never reached the server")
+		}
 	}
 	select {
 	case <-replied:
