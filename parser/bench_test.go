@@ -51,3 +51,33 @@ func BenchmarkCanonicalStats(b *testing.B) {
 		CanonicalStats(st, nil, nil)
 	}
 }
+
+// BenchmarkBaselineByteSum reads every byte of the same file once and does
+// nothing else: the machine's floor, to read the MB/s above against.
+func BenchmarkBaselineByteSum(b *testing.B) {
+	data := buildStats(24, 1)
+	b.SetBytes(int64(len(data)))
+	var sum int
+	for b.Loop() {
+		for _, c := range data {
+			sum += int(c)
+		}
+	}
+	if sum == 42 {
+		b.Log(sum)
+	}
+}
+
+// BenchmarkParseFilesSamples parses, pairs and links the 58 sample files.
+func BenchmarkParseFilesSamples(b *testing.B) {
+	files := loadSamples(b, samplesDir(b))
+	var n int64
+	for _, f := range files {
+		n += int64(len(f.Data))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		ParseFiles(files, Options{Mode: Compat}, true)
+	}
+}

@@ -657,17 +657,22 @@ func (p *statsParser) timeDisplay(secs int64) string {
 
 // stripColorsCompat removes "^" + [0-9A-Za-z] pairs, left to right (S12).
 func (p *statsParser) stripColorsCompat(s string) string {
-	if strings.IndexByte(s, '^') < 0 {
+	i := strings.IndexByte(s, '^')
+	if i < 0 {
 		return s
 	}
 	start := p.arena.Len()
-	for i := 0; i < len(s); i++ {
-		if s[i] == '^' && i+1 < len(s) && isAlnum(s[i+1]) {
-			i++
-			continue
+	for i >= 0 {
+		if i+1 < len(s) && isAlnum(s[i+1]) {
+			p.arena.WriteString(s[:i])
+			s = s[i+2:]
+		} else {
+			p.arena.WriteString(s[:i+1])
+			s = s[i+1:]
 		}
-		p.arena.WriteByte(s[i])
+		i = strings.IndexByte(s, '^')
 	}
+	p.arena.WriteString(s)
 	return p.arena.String()[start:]
 }
 
@@ -675,19 +680,23 @@ func (p *statsParser) stripColorsCompat(s string) string {
 // engine's rule (native, S12). The character is a whole UTF-8 sequence so
 // the result stays valid UTF-8.
 func (p *statsParser) stripColorsET(s string) string {
-	if strings.IndexByte(s, '^') < 0 {
+	i := strings.IndexByte(s, '^')
+	if i < 0 {
 		return s
 	}
 	start := p.arena.Len()
-	for i := 0; i < len(s); {
-		if s[i] == '^' && i+1 < len(s) && s[i+1] != '^' && s[i+1] != 0 {
+	for i >= 0 {
+		if i+1 < len(s) && s[i+1] != '^' && s[i+1] != 0 {
+			p.arena.WriteString(s[:i])
 			_, n := utf8.DecodeRuneInString(s[i+1:])
-			i += 1 + n
-			continue
+			s = s[i+1+n:]
+		} else {
+			p.arena.WriteString(s[:i+1])
+			s = s[i+1:]
 		}
-		p.arena.WriteByte(s[i])
-		i++
+		i = strings.IndexByte(s, '^')
 	}
+	p.arena.WriteString(s)
 	return p.arena.String()[start:]
 }
 
