@@ -341,3 +341,37 @@ func TestMemoryIsLinear(t *testing.T) {
 		t.Errorf("%v allocations for %d players", allocs, len(st.Players))
 	}
 }
+
+// TestManyPlayersAcrossChunks parses a file with more players than the
+// preallocated stores hold and checks every player against the same line
+// parsed alone.
+func TestManyPlayersAcrossChunks(t *testing.T) {
+	data := buildStats(5000, 3)
+	st, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, nativeOpt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Players) != 5000 {
+		t.Fatalf("%d players", len(st.Players))
+	}
+	lines := strings.Split(string(data), "\n")
+	for i, p := range st.Players {
+		if i%97 != 0 && i < 4990 {
+			continue
+		}
+		one, err := ParseStats("2026-01-18-220832-supply-round-1.txt", []byte(lines[0]+"\n"+lines[i+1]+"\n"), nativeOpt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q := one.Players[0]
+		if p.GUID != q.GUID || p.Name != q.Name || p.Kills != q.Kills || len(p.Weapons) != len(q.Weapons) ||
+			*p.Extended != *q.Extended || p.TimeDisplay != q.TimeDisplay {
+			t.Fatalf("player %d differs when parsed alone:\n%+v\n%+v", i, p, q)
+		}
+		for k := range p.Weapons {
+			if p.Weapons[k] != q.Weapons[k] {
+				t.Fatalf("player %d weapon %d: %+v != %+v", i, k, p.Weapons[k], q.Weapons[k])
+			}
+		}
+	}
+}
