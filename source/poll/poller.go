@@ -111,14 +111,44 @@ type Poller struct {
 	mu       sync.Mutex
 	seen     map[string]time.Time // names push reported, and when
 	lastFile time.Time
+	stats    Stats
 
 	// Owned by the Run goroutine.
-	lastPoll, lastProbe, lastList time.Time
-	retryAt                       time.Time
-	retryVia                      source.Via
-	baselined                     bool
-	known                         map[string]struct{}    // names in the last listing or emitted
-	pending                       map[string]pendingMiss // listed, not yet reported by push
+	retryAt   time.Time
+	retryVia  source.Via
+	baselined bool
+	// probeFailing is set from the first failed probe to the next good one.
+	probeFailing bool
+	known        map[string]struct{}    // names in the last listing or emitted
+	pending      map[string]pendingMiss // listed, not yet reported by push
+}
+
+// Stats counts what a Poller did, for a status command or metrics.
+type Stats struct {
+	// LastPoll, LastProbe and LastFullList are when each last ran (a poll is
+	// also a full listing), zero if never.
+	LastPoll, LastProbe, LastFullList time.Time
+	// Listings and Probes count attempts; ListErrors and ProbeErrors the
+	// failed ones.
+	Listings, ListErrors, Probes, ProbeErrors uint64
+	// Emitted counts events; Missed the files push did not report in time.
+	Emitted, Missed uint64
+	// Pending is how many listed files are waiting for push within the grace.
+	Pending int
+}
+
+// Stats returns the poller's counters. It is safe for concurrent use.
+func (p *Poller) Stats() Stats {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stats
+}
+
+// count applies f to the stats under the lock.
+func (p *Poller) count(f func(*Stats)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f(&p.stats)
 }
 
 type pendingMiss struct {
@@ -228,7 +258,7 @@ func (p *Poller) step(ctx context.Context) time.Time {
 	p.checkPending(now)
 	mode, off := p.cfg.Guard.state()
 	p.mu.Lock()
-	lastFile := p.lastFile
+	lastFile, st := p.lastFile, p.stats
 	for name, t := range p.seen {
 		if now.Sub(t) > seenRetention {
 			delete(p.seen, name)
@@ -237,35 +267,27 @@ func (p *Poller) step(ctx context.Context) time.Time {
 	p.mu.Unlock()
 	plan := p.cfg.Schedule.Plan(failover.PlanInput{
 		Now: now, Players: players, LastFile: lastFile,
-		LastPoll: p.lastPoll, LastProbe: p.lastProbe, LastFullList: p.lastList,
+		LastPoll: st.LastPoll, LastProbe: st.LastProbe, LastFullList: st.LastFullList,
 		Mode: mode, OffInterval: off,
 	})
 	if p.cfg.Prober == nil {
 		plan.NextProbe = time.Time{}
 	}
+	if plan.Phase == failover.PhaseDead {
+		p.retryAt = time.Time{} // the listing at the end of the dead hours replaces the retry
+	}
 	due := func(t time.Time) bool { return !t.IsZero() && !t.After(now) }
 	switch {
 	case due(plan.NextPoll):
-		p.lastPoll = now
 		p.list(ctx, now, source.ViaPoll)
 		return now
 	case due(plan.NextFullList):
 		p.list(ctx, now, source.ViaProbe)
 		return now
 	case due(plan.NextProbe):
-		p.lastProbe = now
-		changed, err := p.cfg.Prober.Probe(ctx)
-		if err != nil {
-			if ctx.Err() == nil {
-				p.log.Warn("poll: probe failed", "err", err)
-			}
-			return now
-		}
-		if changed {
-			p.list(ctx, now, source.ViaProbe)
-		}
+		p.probe(ctx, now)
 		return now
-	case plan.Phase != failover.PhaseDead && due(p.retryAt):
+	case due(p.retryAt):
 		p.list(ctx, now, p.retryVia)
 		return now
 	}
@@ -283,17 +305,56 @@ func (p *Poller) step(ctx context.Context) time.Time {
 	return next
 }
 
+// probe runs the change probe and lists when it reports a change. A failure
+// is logged once when probes start failing and once when they recover.
+func (p *Poller) probe(ctx context.Context, now time.Time) {
+	var failing bool
+	p.count(func(s *Stats) { s.LastProbe = now; s.Probes++; failing = p.probeFailing })
+	changed, err := p.cfg.Prober.Probe(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return
+		}
+		p.count(func(s *Stats) { s.ProbeErrors++ })
+		if !failing {
+			p.log.Warn("poll: probe failed", "err", err)
+		}
+		p.probeFailing = true
+		return
+	}
+	if failing {
+		p.log.Info("poll: probe recovered")
+		p.probeFailing = false
+	}
+	if changed {
+		p.list(ctx, now, source.ViaProbe)
+	}
+}
+
 // list runs one listing, emits new files and notes the ones push must
-// report.
+// report. A failed listing is retried after RetryDelay; it is logged once
+// when listings start failing and once when they recover.
 func (p *Poller) list(ctx context.Context, now time.Time, via source.Via) {
-	p.lastList = now
+	p.count(func(s *Stats) {
+		s.LastFullList, s.Listings = now, s.Listings+1
+		if via == source.ViaPoll { // a retried poll is the poll
+			s.LastPoll = now
+		}
+	})
 	entries, err := p.cfg.Lister.List(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			p.log.Warn("poll: listing failed", "via", via, "retry_in", p.cfg.RetryDelay, "err", err)
-			p.retryAt, p.retryVia = now.Add(p.cfg.RetryDelay), via
+		if ctx.Err() != nil {
+			return
 		}
+		p.count(func(s *Stats) { s.ListErrors++ })
+		if p.retryAt.IsZero() {
+			p.log.Warn("poll: listing failed", "via", via, "retry_in", p.cfg.RetryDelay, "err", err)
+		}
+		p.retryAt, p.retryVia = now.Add(p.cfg.RetryDelay), via
 		return
+	}
+	if !p.retryAt.IsZero() {
+		p.log.Info("poll: listing recovered", "via", via)
 	}
 	p.retryAt = time.Time{}
 	present := make(map[string]struct{}, len(entries))
@@ -313,6 +374,7 @@ func (p *Poller) list(ctx context.Context, now time.Time, via source.Via) {
 			continue // push reported it; its own event is in the pipeline
 		}
 		p.cfg.Emit(source.Event{Server: p.cfg.Server, Name: e.Name, Via: via, At: now})
+		p.count(func(s *Stats) { s.Emitted++ })
 		if !p.baselined {
 			continue // files from before the start: nobody knows whether push saw them
 		}
@@ -341,10 +403,12 @@ func (p *Poller) checkPending(now time.Time) {
 			continue
 		}
 		delete(p.pending, name)
+		p.count(func(s *Stats) { s.Missed++ })
 		// Generation 0: a miss is a fact about push whenever it is found.
 		p.cfg.Guard.Record(0, pm.kind, failover.Failure, "missed")
 		p.log.Warn("poll: push missed a file", "file", name, "kind", pm.kind, "grace", p.cfg.MissedGrace)
 	}
+	p.count(func(s *Stats) { s.Pending = len(p.pending) })
 }
 
 func kindOf(n parser.FileName) (failover.Kind, bool) {

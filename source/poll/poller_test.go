@@ -236,30 +236,43 @@ func TestPollerPushWithinGrace(t *testing.T) {
 	})
 }
 
-// A failed listing is logged and retried after RetryDelay; a failed probe is
-// logged and retried at the next probe.
+// A failed listing is retried after RetryDelay; a failed probe at the next
+// probe. An outage is logged once when it starts and once when it ends, not
+// at every retry.
 func TestPollerErrorsRetry(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := newRig(t, noDeadHours(), failover.DefaultConfig()) // first listing at 00:00 succeeds (empty)
 		r.dir.setErrs(errDown, errDown)
 		r.dir.add(t, r1)
-		r.sleep(10 * time.Minute) // idle poll at 00:10 fails
-		r.sleep(29 * time.Second)
+		r.sleep(10 * time.Minute) // idle poll at 00:10 fails, retry at 00:10:30 fails too
+		r.sleep(59 * time.Second)
 		r.check(nil, nil)
 		r.dir.setErrs(nil, nil)
-		r.sleep(time.Second)                          // retry at 00:10:30
-		r.check([]string{"00:10:30 poll " + r1}, nil) // a miss while on only resets counts
-		if !strings.Contains(r.logs.String(), `msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"`) {
-			t.Errorf("listing failure not logged:\n%s", r.logs.String())
+		r.sleep(time.Second) // retry at 00:11:00 succeeds
+		r.check([]string{"00:11:00 poll " + r1}, nil)
+		r.sleep(30 * time.Second) // r1's grace ends: a miss, while on (counts reset only)
+		if s := r.p.Stats(); s.Listings != 4 || s.ListErrors != 2 || s.Emitted != 1 || s.Missed != 1 || s.Pending != 0 {
+			t.Errorf("stats after the listing outage: %+v", s)
 		}
-		r.sleep(30 * time.Second) // r1's grace ends: a miss, while on
-		// Probe errors while off.
+		// Probe errors while off (probes at 00:11:30 ok, 00:12:30 to 00:14:30
+		// failing, 00:15:30 ok).
 		r.push(r2)
 		r.push(r3)
 		r.dir.setErrs(nil, errDown)
-		r.sleep(2 * time.Minute)
-		if !strings.Contains(r.logs.String(), `msg="poll: probe failed" server=main err="connection lost"`) {
-			t.Errorf("probe failure not logged:\n%s", r.logs.String())
+		r.sleep(3 * time.Minute)
+		r.dir.setErrs(nil, nil)
+		r.sleep(time.Minute)
+		if s := r.p.Stats(); s.Probes != 5 || s.ProbeErrors != 3 || s.LastProbe.Format("15:04:05") != "00:15:30" {
+			t.Errorf("stats after the probe outage: %+v", s)
+		}
+		want := `level=WARN msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"
+level=INFO msg="poll: listing recovered" server=main via=poll
+level=WARN msg="poll: push missed a file" server=main file=` + r1 + ` kind=stats grace=30s
+level=WARN msg="poll: probe failed" server=main err="connection lost"
+level=INFO msg="poll: probe recovered" server=main
+`
+		if got := r.logs.String(); got != want {
+			t.Errorf("logs:\n%s\nwant:\n%s", got, want)
 		}
 		r.stop()
 	})
@@ -353,4 +366,62 @@ func TestConfigValidate(t *testing.T) {
 	if _, err := poll.New(poll.Config{}); err == nil {
 		t.Error("New accepted an empty config")
 	}
+}
+
+// Without a Prober, polling off relies on the anti-entropy listing; a
+// listing that fails just before the dead hours is not retried inside them
+// (the catch-up listing at 11:00 replaces the retry).
+func TestPollerNoProberAndDeadRetry(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sc := failover.DefaultScheduleConfig()
+		sc.Zone = "UTC"
+		m, err := failover.NewMachine(failover.DefaultConfig(), poll.SystemClock())
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := failover.NewSchedule(sc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dir, rec := newFolder(), &recorder{}
+		g := poll.NewGuard(m, rec.onResult)
+		p, err := poll.New(poll.Config{Schedule: s, Guard: g, Lister: dir, Emit: rec.emit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- p.Run(ctx) }()
+		synctest.Wait()
+		g.Record(0, failover.KindStats, failover.Success, "")
+		g.Record(0, failover.KindStats, failover.Success, "") // off at 00:00
+		time.Sleep(time.Hour + 29*time.Minute + 59*time.Second)
+		synctest.Wait()
+		if st := p.Stats(); st.Listings != 3 || st.Probes != 0 { // 00:00, 00:30, 01:00
+			t.Errorf("before the outage: %+v", st)
+		}
+		dir.setErrs(errDown, nil) // from 01:30 to 11:00
+		time.Sleep(30*time.Minute + time.Second)
+		synctest.Wait()
+		if st := p.Stats(); st.Listings != 63 || st.ListErrors != 60 { // 01:30, then every 30 s until 01:59:30
+			t.Errorf("up to the dead hours: %+v", st)
+		}
+		time.Sleep(9*time.Hour - 2*time.Second)
+		synctest.Wait()
+		if st := p.Stats(); st.Listings != 63 {
+			t.Errorf("in the dead hours: %d listings, want none", st.Listings-63)
+		}
+		dir.setErrs(nil, nil)
+		dir.add(t, r1)
+		time.Sleep(2 * time.Second) // 11:00:01
+		synctest.Wait()
+		ev, _ := rec.snapshot()
+		if st := p.Stats(); st.Listings != 64 || !reflect.DeepEqual(ev, []string{"11:00:00 probe " + r1}) {
+			t.Errorf("after the dead hours: %+v, events %v", st, ev)
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run: %v", err)
+		}
+	})
 }
