@@ -609,6 +609,12 @@ func (c *Client) Fetch(ctx context.Context, name parser.FileName) ([]byte, error
 		buf := make([]byte, size)
 		n, err := io.ReadFull(f, buf)
 		if errors.Is(err, io.ErrUnexpectedEOF) || (errors.Is(err, io.EOF) && size > 0) {
+			// A short read means the file shrank, or the connection died
+			// under the read (pkg/sftp may then report EOF): a second
+			// stat of the handle tells which.
+			if _, serr := f.Stat(); serr != nil {
+				return serr
+			}
 			return fmt.Errorf("shrank from %d to %d bytes while read: %w", size, n, source.ErrIncomplete)
 		}
 		if err != nil {

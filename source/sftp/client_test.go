@@ -671,3 +671,54 @@ func (s *syncBuffer) String() string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestConcurrentFetch shares one Client among goroutines while the
+// connection is cut under them: every fetch succeeds and the reconnect is
+// one handshake, not one per goroutine.
+func TestConcurrentFetch(t *testing.T) {
+	t.Parallel()
+	forEachServer(t, func(t *testing.T, s *server) {
+		old := time.Now().Add(-time.Hour)
+		names := []string{nameA, nameB, nameC}
+		for _, n := range names {
+			s.write(t, n, "data of "+n, old)
+		}
+		c := newClient(t, s.config(nil))
+		ctx := context.Background()
+		if _, err := c.Probe(ctx); err != nil {
+			t.Fatal(err)
+		}
+		const workers, rounds = 8, 30
+		var wg sync.WaitGroup
+		errs := make(chan error, workers*rounds)
+		start := make(chan struct{})
+		for w := 0; w < workers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				for i := 0; i < rounds; i++ {
+					n := names[(w+i)%len(names)]
+					data, err := c.Fetch(ctx, mustName(t, n))
+					if err == nil && string(data) != "data of "+n {
+						err = errors.New("wrong bytes for " + n)
+					}
+					if err != nil {
+						errs <- err
+					}
+				}
+			}()
+		}
+		close(start)
+		waitFor(t, "some fetches", func() bool { return c.Counters().BytesRead > 0 })
+		s.cut()
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Error(err)
+		}
+		if h := c.Counters().Handshakes; h > 2 {
+			t.Fatalf("%d handshakes for one cut, want at most 2", h)
+		}
+	})
+}
