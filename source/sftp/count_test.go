@@ -17,7 +17,7 @@ func TestPacketCounter(t *testing.T) {
 		b := binary.BigEndian.AppendUint32(nil, uint32(len(body)))
 		return append(b, body...)
 	}
-	stream := bytes.Join([][]byte{packet("init"), packet(""), packet(string(make([]byte, 70000))), packet("x")}, nil)
+	stream := bytes.Join([][]byte{packet("init"), packet(""), packet(string(make([]byte, 9000))), packet("x")}, nil)
 	tests := []struct {
 		name  string
 		split int // write in chunks of this size
