@@ -88,7 +88,10 @@ func (w *Watcher) Counters() Counters {
 }
 
 // Run watches the folder until ctx ends and calls emit once for each complete
-// file (again if the file is replaced or rewritten later). emit is called from
+// file (again if the file is replaced or rewritten later). The memory of what
+// was emitted lives only as long as Run: a new Run's first scan emits every
+// file of the lookback window again, and the consumer (tracker, spool)
+// drops the repeats. emit is called from
 // Run's goroutine, one call at a time, and should return quickly; Run waits
 // for it. Run returns ctx.Err() when ctx ends, or an error when the folder
 // cannot be watched or scanned at start.
