@@ -72,6 +72,15 @@ func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 		text = string(replaceInvalidUTF8(data)) // S18: replaced, not dropped
 	}
 	native := opt.Mode == Native
+	// Chunked stores (see chunks.go): one allocation for a normal file,
+	// memory linear in the input for a hostile one.
+	est := strings.Count(text, "\n") + 1
+	if est > 512 {
+		est = 512
+	}
+	awards := newChunks[Award](64)
+	versus := newChunks[Versus](est)
+	var diags chunks[Diagnostic]
 	var subject, guid string
 	hasSubject, hasGUID := false, false
 	inVersus := false
@@ -123,7 +132,7 @@ func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 			continue
 		}
 		if n < 3 {
-			es.Diagnostics = append(es.Diagnostics, Diagnostic{Line: it.no, Reason: "fewer than 3 TAB-separated fields", Dropped: true})
+			diags.add(Diagnostic{Line: it.no, Reason: "fewer than 3 TAB-separated fields", Dropped: true})
 			continue
 		}
 		award := isAwardTitle(first)
@@ -137,18 +146,21 @@ func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 			} else {
 				a.Number, a.HasNumber = compatAwardNumber(a.Value)
 			}
-			es.Awards = append(es.Awards, a)
+			awards.add(a)
 			continue
 		}
 		k, ok1 := pyInt(fields[1])
 		d, ok2 := pyInt(fields[2])
 		if !ok1 || !ok2 || k != int64(int(k)) || d != int64(int(d)) {
-			es.Diagnostics = append(es.Diagnostics, Diagnostic{Line: it.no, Reason: "neither an award nor a versus row", Dropped: true})
+			diags.add(Diagnostic{Line: it.no, Reason: "neither an award nor a versus row", Dropped: true})
 			continue
 		}
-		es.Versus = append(es.Versus, Versus{Line: it.no, HasSubject: hasSubject, Subject: subject,
+		versus.add(Versus{Line: it.no, HasSubject: hasSubject, Subject: subject,
 			HasSubjectGUID: hasGUID, SubjectGUID: guid, Player: first, Kills: int(k), Deaths: int(d)})
 	}
+	es.Awards = awards.all()
+	es.Versus = versus.all()
+	es.Diagnostics = diags.all()
 	return es, nil
 }
 

@@ -375,3 +375,23 @@ func TestManyPlayersAcrossChunks(t *testing.T) {
 		}
 	}
 }
+
+func TestEndstatsMemoryIsLinear(t *testing.T) {
+	if testing.Short() {
+		t.Skip("allocates a 4 MiB input")
+	}
+	data := []byte(strings.Repeat("a\t1\t2\n", (DefaultMaxSize-64)/6))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	es, err := ParseEndstats(endName, data, nativeOpt)
+	runtime.ReadMemStats(&after)
+	if err != nil || len(es.Versus) != len(data)/6 {
+		t.Fatalf("%v, %d rows", err, len(es.Versus))
+	}
+	bytes := after.TotalAlloc - before.TotalAlloc
+	t.Logf("%d bytes in: %d rows, %d bytes allocated (%.0fx)", len(data), len(es.Versus), bytes, float64(bytes)/float64(len(data)))
+	if bytes > 128*uint64(len(data)) {
+		t.Errorf("allocated %d bytes for a %d-byte input", bytes, len(data))
+	}
+}
