@@ -225,17 +225,18 @@ func (c *Client) get(ctx context.Context) (*conn, error) {
 	}
 	c.mu.Lock()
 	if wait := c.retryAt.Sub(c.clock.Now()); wait > 0 {
-		err := fmt.Errorf("sftp: connect %s: next attempt in %v after %d failures: %w",
+		err := fmt.Errorf("connect %s: next attempt in %v after %d failures: %w",
 			c.addr, wait.Round(time.Millisecond), c.failures, c.lastErr)
 		c.mu.Unlock()
 		return nil, err
 	}
 	c.mu.Unlock()
 
-	cn, err := c.dial(ctx)
+	cn, derr := c.dial(ctx)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if err != nil {
+	if derr != nil {
+		err := fmt.Errorf("connect %s: %w", c.addr, derr)
 		if ctx.Err() != nil {
 			return nil, err // the caller gave up; not the server's fault
 		}
@@ -243,12 +244,12 @@ func (c *Client) get(ctx context.Context) (*conn, error) {
 		c.failures++
 		wait := backoff(c.failures, c.cfg.ReconnectMin, c.cfg.ReconnectMax, c.jitter())
 		c.retryAt = c.clock.Now().Add(wait)
-		c.lastErr = err
+		c.lastErr = derr
 		level := slog.LevelWarn
 		if errors.Is(err, ErrHostKeyMismatch) || errors.Is(err, ErrUnknownHost) {
 			level = slog.LevelError
 		}
-		c.log.Log(ctx, level, "sftp: connect failed", "addr", c.addr, "failures", c.failures, "retry_in", wait, "err", err)
+		c.log.Log(ctx, level, "sftp: connect failed", "addr", c.addr, "failures", c.failures, "retry_in", wait, "err", derr)
 		return nil, err
 	}
 	if c.closed {
@@ -277,7 +278,7 @@ func (c *Client) current() (*conn, error) {
 }
 
 // dial opens TCP, the SSH handshake and the SFTP session, within
-// DialTimeout and ctx.
+// DialTimeout and ctx. Its errors are wrapped by get with the address.
 func (c *Client) dial(ctx context.Context) (*conn, error) {
 	if c.cfg.InsecureIgnoreHostKey {
 		c.log.Warn("sftp: host key NOT verified", "addr", c.addr, "setting", EnvInsecureIgnoreHostKey+"=true")
@@ -290,7 +291,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	d := net.Dialer{Timeout: c.cfg.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", c.addr)
 	if err != nil {
-		return nil, fmt.Errorf("sftp: connect %s: %w", c.addr, err)
+		return nil, err
 	}
 	nc.SetDeadline(time.Now().Add(c.cfg.DialTimeout)) // real I/O bound, not logic
 	// A cancelled ctx aborts the handshake by moving the deadline to the past.
@@ -311,9 +312,9 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 	if err != nil {
 		nc.Close()
 		if ctx.Err() != nil {
-			return nil, fmt.Errorf("sftp: connect %s: %w", c.addr, ctx.Err())
+			return nil, ctx.Err()
 		}
-		return nil, fmt.Errorf("sftp: connect %s: %w", c.addr, err)
+		return nil, err
 	}
 	c.handshakes.Add(1)
 	client := ssh.NewClient(sc, chans, reqs)
@@ -322,7 +323,7 @@ func (c *Client) dial(ctx context.Context) (*conn, error) {
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
-		return nil, fmt.Errorf("sftp: %s on %s: %w", what, c.addr, err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	sess, err := client.NewSession()
 	if err != nil {
@@ -360,7 +361,7 @@ func (c *Client) auth() ([]ssh.AuthMethod, func(), error) {
 	}
 	ac, err := net.Dial("unix", c.cfg.AgentSocket)
 	if err != nil {
-		return nil, nil, fmt.Errorf("sftp: ssh-agent %s: %w", c.cfg.AgentSocket, err)
+		return nil, nil, fmt.Errorf("ssh-agent %s: %w", c.cfg.AgentSocket, err)
 	}
 	return []ssh.AuthMethod{ssh.PublicKeysCallback(agent.NewClient(ac).Signers)}, func() { ac.Close() }, nil
 }
