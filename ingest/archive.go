@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source"
@@ -26,6 +27,8 @@ type Archive struct {
 	// the rest). A crash of the process cannot leave a partial file either
 	// way; a power cut without sync can.
 	NoSync bool
+
+	dirs sync.Map // folders known to exist
 }
 
 // path returns the archive path of a file. Server names are checked here:
@@ -70,10 +73,20 @@ func (a *Archive) Write(server string, name parser.FileName, data []byte) error 
 		return err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("ingest: archive: %w", err)
+	if _, ok := a.dirs.Load(dir); !ok {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("ingest: archive: %w", err)
+		}
+		a.dirs.Store(dir, true)
 	}
 	f, err := os.CreateTemp(dir, ".tmp-*")
+	if errors.Is(err, fs.ErrNotExist) {
+		// The folder was removed while running: create it again.
+		a.dirs.Delete(dir)
+		if err = os.MkdirAll(dir, 0o755); err == nil {
+			f, err = os.CreateTemp(dir, ".tmp-*")
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("ingest: archive: %w", err)
 	}

@@ -337,8 +337,7 @@ func (p *Pipeline) run(ctx context.Context, j job) Result {
 		}
 		return p.fail(db, log, c, "fetch", err, report)
 	}
-	sum := sha256.Sum256(data)
-	imp := &Import{Event: ev, Claim: c, Digest: tracker.Digest{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(data))}, At: p.now()}
+	imp := &Import{Event: ev, Claim: c, Digest: tracker.Digest{SHA256: digest(data), Size: int64(len(data))}, At: p.now()}
 
 	switch name.Kind {
 	case parser.KindStats:
@@ -541,6 +540,33 @@ func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName
 	return data, nil
 }
 
+// loadStored returns the bytes of a stored file, checked against the digest
+// recorded at its import: an archived copy that differs (lost or damaged
+// outside roundfeed) is replaced by a fresh fetch.
+func (p *Pipeline) loadStored(ctx context.Context, server string, c Candidate) ([]byte, error) {
+	data, err := p.load(ctx, server, c.Name)
+	if err != nil || c.SHA256 == "" || digest(data) == c.SHA256 {
+		return data, err
+	}
+	p.log.Warn("ingest: archived copy differs from the imported file; fetching again", "server", server, "file", c.Name.Raw)
+	f := p.d.Fetchers[server]
+	if f == nil {
+		return nil, fmt.Errorf("ingest: no fetcher for server %q", server)
+	}
+	if data, err = f.Fetch(ctx, c.Name); err != nil {
+		return nil, err
+	}
+	if digest(data) != c.SHA256 {
+		return nil, fmt.Errorf("ingest: %s changed on the server since its import", c.Name.Raw)
+	}
+	return data, p.archive.Write(server, c.Name, data)
+}
+
+func digest(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 func (p *Pipeline) release(ctx context.Context, log *slog.Logger, c tracker.Claim, at time.Time) {
 	if err := p.d.Tracker.Release(ctx, c, at); err != nil {
 		log.Error("ingest: release", "err", err)
@@ -609,7 +635,7 @@ func (p *Pipeline) pairR2(ctx context.Context, server string, st *parser.Stats, 
 		return parser.Orphan(st, ""), nil, false, nil
 	}
 	r1 = findCand(cands, r1name.Raw)
-	data, err := p.load(ctx, server, r1name)
+	data, err := p.loadStored(ctx, server, *r1)
 	if err != nil {
 		return nil, nil, false, fmt.Errorf("round 1 %s: %w", r1name.Raw, err)
 	}
@@ -631,7 +657,7 @@ func pairTwo(r1name string, r1 *parser.Stats, r1err error, r2 *parser.Stats, opt
 // r1 being imported (r1 is the one PairR1 would choose among the stored
 // candidates and r1), and computes the differential.
 func (p *Pipeline) linkOrphan(ctx, db context.Context, server string, r1 *parser.Stats, o Candidate) (Link, bool, error) {
-	data, err := p.load(ctx, server, o.Name)
+	data, err := p.loadStored(ctx, server, o)
 	if err != nil {
 		return Link{}, false, fmt.Errorf("orphan %s: %w", o.Name.Raw, err)
 	}

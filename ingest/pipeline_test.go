@@ -452,3 +452,23 @@ func TestRoundKicksDeferred(t *testing.T) {
 		t.Errorf("reported %v", got)
 	}
 }
+
+// A damaged archived R1 is not trusted for the R2's differential: its
+// digest differs from the import's, so the file is fetched again.
+func TestDamagedArchiveRefetched(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(iceR1, iceR2)
+	e.want(iceR1, source.ViaPoll, ingest.Imported)
+	archived := filepath.Join(e.cfg.ArchiveDir, "main", iceR1)
+	if err := os.WriteFile(archived, []byte("truncated"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.want(iceR2, source.ViaPoll, ingest.Imported)
+	if r := e.round(iceR2); r.R2Status != parser.StatusDifferential {
+		t.Errorf("r2 = %+v, want a differential", r)
+	}
+	want, _ := os.ReadFile(filepath.Join("testdata", iceR1))
+	if got, _ := os.ReadFile(archived); string(got) != string(want) {
+		t.Errorf("archive not repaired: %d bytes", len(got))
+	}
+}

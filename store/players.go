@@ -84,7 +84,7 @@ func clockText(sec int) string {
 	return fmt.Sprintf("%d:%02d", sec/60, sec%60)
 }
 
-func insertPlayers(ctx context.Context, tx *sql.Tx, roundID int64, kind string, rows []playerRow) error {
+func (s *Store) insertPlayers(ctx context.Context, tx *sql.Tx, roundID int64, kind string, rows []playerRow) error {
 	prow := make([][]any, len(rows))
 	var wrow [][]any
 	for i, r := range rows {
@@ -93,8 +93,8 @@ func insertPlayers(ctx context.Context, tx *sql.Tx, roundID int64, kind string, 
 			wrow = append(wrow, []any{roundID, kind, i, w.ID, w.Name, w.Hits, w.Shots, w.Kills, w.Deaths, w.Headshots, fl(w.Accuracy)})
 		}
 	}
-	if err := insertMany(ctx, tx, "player_stats", playerCols, prow); err != nil {
+	if err := s.insertMany(ctx, tx, "player_stats", playerCols, prow); err != nil {
 		return err
 	}
-	return insertMany(ctx, tx, "weapon_stats", weaponCols, wrow)
+	return s.insertMany(ctx, tx, "weapon_stats", weaponCols, wrow)
 }

@@ -20,13 +20,16 @@ var ErrNotFound = errors.New("store: not found")
 const candCols = `r.id, r.file_name, r.header_map, r.header_round, r.aborted, r.sha256,
 COALESCE((SELECT MIN(p.file_name) FROM rounds p WHERE p.r1_round_id = r.id), '')`
 
-// querier is *sql.DB or *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func candidates(ctx context.Context, q querier, op, query string, args ...any) ([]ingest.Candidate, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+// candidates runs a cached candidate query, inside tx when tx is not nil.
+func (s *Store) candidates(ctx context.Context, tx *sql.Tx, op, query string, args ...any) ([]ingest.Candidate, error) {
+	st, err := s.stmts.get(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("store: %s: %w", op, err)
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}
@@ -63,34 +66,34 @@ WHERE r.server = ? AND r.map = ? AND r.round_number = 2 AND r.r2_status = 'orpha
 ORDER BY r.file_time_ms, r.file_name`
 )
 
-func r1Cands(ctx context.Context, q querier, server string, r2 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+func (s *Store) r1Cands(ctx context.Context, tx *sql.Tx, server string, r2 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
 	t := ms(r2.Time)
-	return candidates(ctx, q, "r1 candidates", r1CandSQL, server, r2.Map, t, t-window.Milliseconds())
+	return s.candidates(ctx, tx, "r1 candidates", r1CandSQL, server, r2.Map, t, t-window.Milliseconds())
 }
 
-func roundCands(ctx context.Context, q querier, server string, es parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+func (s *Store) roundCands(ctx context.Context, tx *sql.Tx, server string, es parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
 	t := ms(es.Time)
-	return candidates(ctx, q, "round candidates", roundCandSQL, server, es.Map, es.Round, t-window.Milliseconds(), t+window.Milliseconds(), t)
+	return s.candidates(ctx, tx, "round candidates", roundCandSQL, server, es.Map, es.Round, t-window.Milliseconds(), t+window.Milliseconds(), t)
 }
 
-func orphans(ctx context.Context, q querier, server string, r1 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
+func (s *Store) orphans(ctx context.Context, tx *sql.Tx, server string, r1 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
 	t := ms(r1.Time)
-	return candidates(ctx, q, "orphan r2s", orphanSQL, server, r1.Map, t, t+window.Milliseconds())
+	return s.candidates(ctx, tx, "orphan r2s", orphanSQL, server, r1.Map, t, t+window.Milliseconds())
 }
 
 // R1Candidates implements ingest.Store.
 func (s *Store) R1Candidates(ctx context.Context, server string, r2 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	return r1Cands(ctx, s.db, server, r2, window)
+	return s.r1Cands(ctx, nil, server, r2, window)
 }
 
 // RoundCandidates implements ingest.Store.
 func (s *Store) RoundCandidates(ctx context.Context, server string, es parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	return roundCands(ctx, s.db, server, es, window)
+	return s.roundCands(ctx, nil, server, es, window)
 }
 
 // OrphanR2s implements ingest.Store.
 func (s *Store) OrphanR2s(ctx context.Context, server string, r1 parser.FileName, window time.Duration) ([]ingest.Candidate, error) {
-	return orphans(ctx, s.db, server, r1, window)
+	return s.orphans(ctx, nil, server, r1, window)
 }
 
 // EndstatsLinkWindow is the endstats-to-round link rule's window

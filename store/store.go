@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/roundfeed/roundfeed/ingest"
@@ -20,8 +21,9 @@ import (
 // Store implements ingest.Store and ingest.Outbox over a database opened
 // with Open. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
-	tr tracker.Tracker
+	db    *sql.DB
+	tr    tracker.Tracker
+	stmts stmtCache
 }
 
 var (
@@ -36,7 +38,7 @@ func New(db *sql.DB, tr tracker.Tracker) (*Store, error) {
 	if db == nil || tr == nil {
 		return nil, errors.New("store: new: nil db or tracker")
 	}
-	return &Store{db: db, tr: tr}, nil
+	return &Store{db: db, tr: tr, stmts: stmtCache{db: db}}, nil
 }
 
 // DB returns the database.
@@ -50,14 +52,14 @@ func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
 		return fmt.Errorf("store: commit %s: %w", name, err)
 	}
 	defer tx.Rollback()
-	if err := checkBasis(ctx, tx, imp); err != nil {
+	if err := s.checkBasis(ctx, tx, imp); err != nil {
 		return fmt.Errorf("store: commit %s: %w", name, err)
 	}
 	switch {
 	case imp.Stats != nil:
-		err = insertRound(ctx, tx, imp)
+		err = s.insertRound(ctx, tx, imp)
 	case imp.Endstats != nil:
-		err = insertEndstats(ctx, tx, imp)
+		err = s.insertEndstats(ctx, tx, imp)
 	default:
 		err = errors.New("neither stats nor endstats")
 	}
@@ -72,7 +74,7 @@ func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
 		if err != nil {
 			return fmt.Errorf("store: commit %s: post: %w", name, err)
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO outbox (server, file_name, kind, nonce, payload, created_ms)
+		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (server, file_name, kind, nonce, payload, created_ms)
 VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
 			p.Server, p.File, string(p.Kind), ingest.Nonce(p.Server, p.File, p.Kind), string(payload), ms(imp.At)); err != nil {
 			return fmt.Errorf("store: commit %s: outbox: %w", name, err)
@@ -153,7 +155,7 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-func insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+func (s *Store) insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 	st, h, rd := imp.Stats, &imp.Stats.Header, &imp.Stats.Round
 	fn := imp.Event.Name
 	var playtime any
@@ -186,7 +188,7 @@ func insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 		r2Status, r1ID, r1File, pairConf, warn, r2Err, r2MVP,
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, insertRoundSQL, args...).Scan(&id)
+	err := s.queryRow(ctx, tx, insertRoundSQL, args...).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ingest.ErrDuplicate
 	}
@@ -197,31 +199,31 @@ func insertRound(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 	for i := range st.Players {
 		rows = append(rows, rawRow(i, &st.Players[i]))
 	}
-	if err := insertPlayers(ctx, tx, id, kindRaw, rows); err != nil {
+	if err := s.insertPlayers(ctx, tx, id, kindRaw, rows); err != nil {
 		return err
 	}
 	if imp.R2 != nil && imp.R2.Status == parser.StatusDifferential {
-		if err := insertDiff(ctx, tx, id, imp.R2); err != nil {
+		if err := s.insertDiff(ctx, tx, id, imp.R2); err != nil {
 			return err
 		}
 	}
 	for _, l := range imp.Links {
-		if err := link(ctx, tx, id, fn.Raw, l); err != nil {
+		if err := s.link(ctx, tx, id, fn.Raw, l); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func insertDiff(ctx context.Context, tx *sql.Tx, roundID int64, r *parser.R2) error {
+func (s *Store) insertDiff(ctx context.Context, tx *sql.Tx, roundID int64, r *parser.R2) error {
 	rows := make([]playerRow, 0, len(r.Players))
 	for i := range r.Players {
 		rows = append(rows, diffRow(i, &r.Players[i]))
 	}
-	return insertPlayers(ctx, tx, roundID, kindDiff, rows)
+	return s.insertPlayers(ctx, tx, roundID, kindDiff, rows)
 }
 
-func insertEndstats(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+func (s *Store) insertEndstats(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 	e := imp.Endstats
 	fn := imp.Event.Name
 	var roundID, delta any
@@ -229,7 +231,7 @@ func insertEndstats(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 		roundID, delta = imp.Round.RoundID, imp.LinkDelta
 	}
 	var id int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO endstats (server, file_name, file_time_ms, map, round_number, match_id, sha256, size,
+	err := s.queryRow(ctx, tx, `INSERT INTO endstats (server, file_name, file_time_ms, map, round_number, match_id, sha256, size,
 parse_mode, via, imported_ms, round_id, link_delta_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
 		imp.Event.Server, fn.Raw, ms(fn.Time), fn.Map, fn.Round, e.MatchID, imp.Digest.SHA256, imp.Digest.Size,
@@ -248,64 +250,143 @@ ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
 		}
 		aw[i] = []any{id, i, a.Line, a.Title, a.Player, a.Value, num}
 	}
-	if err := insertMany(ctx, tx, "endstats_awards", "endstats_id, position, line_no, title, player, value, numeric", aw); err != nil {
+	if err := s.insertMany(ctx, tx, "endstats_awards", "endstats_id, position, line_no, title, player, value, numeric", aw); err != nil {
 		return err
 	}
 	vs := make([][]any, len(e.Versus))
 	for i, v := range e.Versus {
 		vs[i] = []any{id, i, v.Line, nullStr(v.HasSubject, v.Subject), nullStr(v.HasSubjectGUID, v.SubjectGUID), v.Player, v.Kills, v.Deaths}
 	}
-	return insertMany(ctx, tx, "endstats_vs", "endstats_id, position, line_no, subject, subject_guid, player, kills, deaths", vs)
+	return s.insertMany(ctx, tx, "endstats_vs", "endstats_id, position, line_no, subject, subject_guid, player, kills, deaths", vs)
 }
 
 // maxParams bounds the placeholders of one statement (SQLite's limit is
 // 32766 since 3.32; PostgreSQL's 65535).
 const maxParams = 30000
 
-// insertMany inserts rows with multi-row VALUES statements: one statement
-// per chunk instead of one per row, which is most of the import's cost.
-func insertMany(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any) error {
+// maxChunk is the most rows one INSERT carries.
+const maxChunk = 64
+
+// insertMany inserts rows with multi-row VALUES statements, in chunks of a
+// power of two rows so that a handful of prepared statements per table
+// serve every row count: parsing a 68-column statement costs more than
+// running it, and one statement per row would cost a statement step each.
+func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, table, cols string, rows [][]any) error {
 	if len(rows) == 0 {
 		return nil
 	}
 	n := strings.Count(cols, ",") + 1
-	one := "(" + placeholders(n) + ")"
-	per := max(1, maxParams/n)
-	for start := 0; start < len(rows); start += per {
-		chunk := rows[start:min(start+per, len(rows))]
-		var b strings.Builder
-		b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
-		args := make([]any, 0, len(chunk)*n)
-		for i, r := range chunk {
+	limit := min(maxChunk, max(1, maxParams/n))
+	for start := 0; start < len(rows); {
+		size := 1
+		for size*2 <= min(limit, len(rows)-start) {
+			size *= 2
+		}
+		chunk := rows[start : start+size]
+		start += size
+		stmt, err := s.stmts.insert(ctx, table, cols, n, size)
+		if err != nil {
+			return fmt.Errorf("%s: %w", table, err)
+		}
+		args := make([]any, 0, size*n)
+		for _, r := range chunk {
 			if len(r) != n {
 				return fmt.Errorf("%s: row of %d values for %d columns", table, len(r), n)
 			}
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(one)
 			args = append(args, r...)
 		}
-		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
 			return fmt.Errorf("%s: %w", table, err)
 		}
 	}
 	return nil
 }
 
+// stmtCache holds prepared statements for the life of the Store. A statement
+// prepared on the *sql.DB is reused by tx.StmtContext on each connection it
+// was prepared on.
+type stmtCache struct {
+	db *sql.DB
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if c.m == nil {
+		c.m = make(map[string]*sql.Stmt)
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) insert(ctx context.Context, table, cols string, n, rows int) (*sql.Stmt, error) {
+	one := "(" + placeholders(n) + ")"
+	var b strings.Builder
+	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
+	for i := range rows {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(one)
+	}
+	return c.get(ctx, b.String())
+}
+
+func (c *stmtCache) close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// exec runs a cached statement inside tx.
+func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
+	st, err := s.stmts.get(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+}
+
+// queryRow runs a cached single-row query inside tx.
+func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
+	st, err := s.stmts.get(ctx, query)
+	if err != nil {
+		// Surface the prepare error through Scan: run the query unprepared.
+		return tx.QueryRowContext(ctx, query, args...)
+	}
+	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+// Close releases the Store's prepared statements (not the database).
+func (s *Store) Close() error { return s.stmts.close() }
+
 // checkBasis re-runs, inside the transaction, the lookup the import's
 // pairing or linking decision was made on (see ingest.Import.Basis).
-func checkBasis(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
+func (s *Store) checkBasis(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 	fn := imp.Event.Name
 	var cands []ingest.Candidate
 	var err error
 	switch {
 	case imp.Stats != nil && imp.Stats.File.IsRound2ByName:
-		cands, err = r1Cands(ctx, tx, imp.Event.Server, fn, imp.Window)
+		cands, err = s.r1Cands(ctx, tx, imp.Event.Server, fn, imp.Window)
 	case imp.Stats != nil:
-		cands, err = orphans(ctx, tx, imp.Event.Server, fn, imp.Window)
+		cands, err = s.orphans(ctx, tx, imp.Event.Server, fn, imp.Window)
 	case imp.Endstats != nil:
-		cands, err = roundCands(ctx, tx, imp.Event.Server, fn, imp.Window)
+		cands, err = s.roundCands(ctx, tx, imp.Event.Server, fn, imp.Window)
 	}
 	if err != nil {
 		return err
@@ -325,7 +406,7 @@ func checkBasis(ctx context.Context, tx *sql.Tx, imp *ingest.Import) error {
 
 // link records that the orphan round l.R2 pairs with round r1ID and stores
 // its differential. A round no longer an orphan is left alone.
-func link(ctx context.Context, tx *sql.Tx, r1ID int64, r1File string, l ingest.Link) error {
+func (s *Store) link(ctx context.Context, tx *sql.Tx, r1ID int64, r1File string, l ingest.Link) error {
 	d := l.Result
 	if d == nil || d.Status != parser.StatusDifferential {
 		return fmt.Errorf("link %s: not a differential", l.R2.Name.Raw)
@@ -334,7 +415,7 @@ func link(ctx context.Context, tx *sql.Tx, r1ID int64, r1File string, l ingest.L
 	if d.HasRound {
 		mvp = nullStr(d.Round.HasMVP, d.Round.MVP)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
+	res, err := s.exec(ctx, tx, `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
 WHERE id = ? AND r2_status = 'orphan'`, d.Status, r1ID, r1File, d.PairConfidence, d.Warning, mvp, l.R2.RoundID)
 	if err != nil {
 		return fmt.Errorf("link %s: %w", l.R2.Name.Raw, err)
@@ -342,7 +423,7 @@ WHERE id = ? AND r2_status = 'orphan'`, d.Status, r1ID, r1File, d.PairConfidence
 	if n, err := res.RowsAffected(); err != nil || n == 0 {
 		return err
 	}
-	if err := insertDiff(ctx, tx, l.R2.RoundID, d); err != nil {
+	if err := s.insertDiff(ctx, tx, l.R2.RoundID, d); err != nil {
 		return fmt.Errorf("link %s: %w", l.R2.Name.Raw, err)
 	}
 	return nil

@@ -68,6 +68,7 @@ type SQL struct {
 	mu       sync.Mutex
 	done     map[key]struct{}
 	inflight map[key]time.Time // lease end of this process's claims
+	stmts    map[string]*sql.Stmt
 }
 
 // maxDoneCache bounds the done set; when full it is cleared (it is only a cache).
@@ -87,6 +88,53 @@ func NewSQL(db *sql.DB, cfg Config, d Dialect) (*SQL, error) {
 		return nil, fmt.Errorf("%w: nil db", ErrInvalid)
 	}
 	return &SQL{db: db, cfg: cfg, q: newQueries(d), done: make(map[key]struct{}), inflight: make(map[key]time.Time)}, nil
+}
+
+// stmt returns the prepared statement of query, preparing it once: parsing
+// costs SQLite more than running these statements.
+func (t *SQL) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st, ok := t.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := t.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = make(map[string]*sql.Stmt)
+	}
+	t.stmts[query] = st
+	return st, nil
+}
+
+func (t *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (t *SQL) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := t.stmt(ctx, query)
+	if err != nil {
+		return t.db.QueryRowContext(ctx, query, args...) // reports the prepare error on Scan
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// Close releases the prepared statements (not the database).
+func (t *SQL) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	for _, st := range t.stmts {
+		errs = append(errs, st.Close())
+	}
+	t.stmts = nil
+	return errors.Join(errs...)
 }
 
 // CreateTable creates processed_files if it does not exist.
@@ -215,7 +263,7 @@ func (t *SQL) Claim(ctx context.Context, r Request) (Claim, error) {
 	// Two rounds at most: a row can vanish between the statements only if
 	// someone deletes it, and then the insert wins the second time.
 	for range 2 {
-		res, err := t.db.ExecContext(ctx, t.q.insert, r.Server, r.Name, r.Via, tok, leaseMS, nowMS, nowMS)
+		res, err := t.exec(ctx, t.q.insert, r.Server, r.Name, r.Via, tok, leaseMS, nowMS, nowMS)
 		if err != nil {
 			return Claim{}, fmt.Errorf("tracker: claim %s/%s: %w", r.Server, r.Name, err)
 		}
@@ -225,7 +273,7 @@ func (t *SQL) Claim(ctx context.Context, r Request) (Claim, error) {
 			return c, nil
 		}
 		var first int64
-		err = t.db.QueryRowContext(ctx, t.q.take, tok, leaseMS, nowMS, r.Server, r.Name, nowMS, nowMS, b2i(r.Force), b2i(r.Force)).Scan(&c.Via, &c.Attempts, &first)
+		err = t.queryRow(ctx, t.q.take, tok, leaseMS, nowMS, r.Server, r.Name, nowMS, nowMS, b2i(r.Force), b2i(r.Force)).Scan(&c.Via, &c.Attempts, &first)
 		if err == nil {
 			c.FirstSeen = fromMS(first)
 			t.noteClaim(k, c.LeaseUntil)
@@ -236,7 +284,7 @@ func (t *SQL) Claim(ctx context.Context, r Request) (Claim, error) {
 		}
 		var st string
 		var leaseEnd, retryAt int64
-		err = t.db.QueryRowContext(ctx, t.q.state, r.Server, r.Name).Scan(&st, &leaseEnd, &retryAt)
+		err = t.queryRow(ctx, t.q.state, r.Server, r.Name).Scan(&st, &leaseEnd, &retryAt)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue
 		}
@@ -291,7 +339,19 @@ func (t *SQL) settle(ctx context.Context, ex Execer, op string, c Claim, query s
 	if err := checkClaim(c); err != nil {
 		return err
 	}
-	res, err := ex.ExecContext(ctx, query, args...)
+	var res sql.Result
+	var err error
+	switch ex := ex.(type) {
+	case *sql.DB:
+		res, err = t.exec(ctx, query, args...)
+	case *sql.Tx:
+		var st *sql.Stmt
+		if st, err = t.stmt(ctx, query); err == nil {
+			res, err = ex.StmtContext(ctx, st).ExecContext(ctx, args...)
+		}
+	default:
+		res, err = ex.ExecContext(ctx, query, args...)
+	}
 	if err != nil {
 		return fmt.Errorf("tracker: %s %s/%s: %w", op, c.Server, c.Name, err)
 	}
@@ -331,7 +391,7 @@ func (t *SQL) Fail(ctx context.Context, c Claim, reason string, retryAt time.Tim
 	}
 	now := ms(t.cfg.now())
 	var st string
-	err := t.db.QueryRowContext(ctx, t.q.fail, clip(reason), now, t.cfg.MaxAttempts, t.cfg.MaxAttempts, ms(retryAt), c.Server, c.Name, c.Token).Scan(&st)
+	err := t.queryRow(ctx, t.q.fail, clip(reason), now, t.cfg.MaxAttempts, t.cfg.MaxAttempts, ms(retryAt), c.Server, c.Name, c.Token).Scan(&st)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("tracker: fail %s/%s: %w", c.Server, c.Name, ErrLeaseLost)
 	}
@@ -376,7 +436,7 @@ func scanRecord(s scanner) (Record, error) {
 
 // Get implements Tracker.
 func (t *SQL) Get(ctx context.Context, server, name string) (Record, error) {
-	r, err := scanRecord(t.db.QueryRowContext(ctx, t.q.get, server, name))
+	r, err := scanRecord(t.queryRow(ctx, t.q.get, server, name))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Record{}, fmt.Errorf("tracker: get %s/%s: %w", server, name, ErrNotFound)
 	}

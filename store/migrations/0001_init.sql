@@ -82,6 +82,7 @@ CREATE TABLE rounds (
 	UNIQUE (server, file_name)
 );
 CREATE INDEX rounds_pairing ON rounds (server, map, round_number, file_time_ms);
+CREATE INDEX rounds_r1 ON rounds (r1_round_id);
 
 -- One row per player per round: kind 'raw' (the file's line) and, for a
 -- paired round 2, kind 'diff' (the R2-only differential).

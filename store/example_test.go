@@ -1,0 +1,29 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/roundfeed/roundfeed/store"
+	"github.com/roundfeed/roundfeed/tracker"
+)
+
+// ExampleOpen opens a database with the store's pragmas and migrations and
+// builds the store with its tracker on the same *sql.DB.
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "roundfeed-store")
+	defer os.RemoveAll(dir)
+	db, err := store.Open(filepath.Join(dir, "roundfeed.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	tr, _ := tracker.NewSQL(db, tracker.DefaultConfig(), tracker.SQLite)
+	st, _ := store.New(db, tr)
+	b, _ := st.OutboxBacklog(context.Background())
+	counts, _ := st.Counts(context.Background())
+	fmt.Println(b.Pending, len(counts))
+	// Output: 0 0
+}
