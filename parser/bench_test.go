@@ -14,6 +14,19 @@ func BenchmarkParseStats(b *testing.B) {
 	}
 }
 
+// BenchmarkParseStatsNoDigest is BenchmarkParseStats without the SHA-256
+// of the input (Options.SkipDigest).
+func BenchmarkParseStatsNoDigest(b *testing.B) {
+	data := buildStats(24, 1)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, Options{SkipDigest: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkParseStatsCompat is the same file in compat mode.
 func BenchmarkParseStatsCompat(b *testing.B) {
 	data := buildStats(24, 1)

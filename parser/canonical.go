@@ -29,7 +29,14 @@ const (
 // contains "-round-2.txt". In native mode the object also carries
 // "aborted" (S15), and r2 carries "pair_confidence" and "warning" (S6, S10).
 func CanonicalStats(st *Stats, parseErr error, r2 *R2) []byte {
-	w := &jw{b: make([]byte, 0, 4096)}
+	size := 4096
+	if st != nil {
+		size += 4096 * len(st.Players) // a player object is about 2.5 KB
+		if r2 != nil {
+			size += 6144 * len(r2.Players)
+		}
+	}
+	w := &jw{b: make([]byte, 0, size)}
 	var meta FileMeta
 	mode := Native
 	if st != nil {

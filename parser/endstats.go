@@ -60,7 +60,7 @@ func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 		es.File.Size = len(data)
 		return es, tooLarge(name, len(data), opt.maxSize())
 	}
-	es.File = newFileMeta(name, data, true)
+	es.File = newFileMeta(name, data, !opt.SkipDigest)
 	if !es.File.FilenameOK || es.File.Parsed.Kind != KindEndstats {
 		return es, &ParseError{File: name, Code: CodeBadFilename, Msg: "name does not match the endstats grammar"}
 	}

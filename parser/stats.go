@@ -29,7 +29,7 @@ func ParseStats(name string, data []byte, opt Options) (*Stats, error) {
 		st.File.Size = len(data)
 		return st, tooLarge(name, len(data), opt.maxSize())
 	}
-	st.File = newFileMeta(name, data, true)
+	st.File = newFileMeta(name, data, !opt.SkipDigest)
 	var text string
 	if utf8.Valid(data) {
 		text = string(data)
@@ -499,16 +499,16 @@ func (p *statsParser) scanExtended(sec string, lineNo int, ivs *[38]int64, fvs *
 		j := pos
 		for ; j < len(sec); j++ {
 			c := sec[j]
-			if c == '\t' {
-				break
-			}
-			if c >= '0' && c <= '9' {
-				m = m*10 + uint64(c-'0')
+			if d := c - '0'; d <= 9 {
+				m = m*10 + uint64(d)
 				digits++
 				if frac >= 0 {
 					frac++
 				}
 				continue
+			}
+			if c == '\t' {
+				break
 			}
 			if c == '.' && frac < 0 {
 				frac = 0
@@ -585,22 +585,29 @@ func (e *Extended) assign(iv *[38]int64, fv *[38]float64) {
 // is false when s holds anything else; the caller then applies the Python
 // rules.
 func scanDigitTokens(s string, vals *[maxWeaponTokens]int64) (n int, fast bool) {
-	for i := 0; i < len(s); {
+	i := 0
+	for i < len(s) {
 		c := s[i]
 		if c == ' ' {
 			i++
 			continue
 		}
-		if c < '0' || c > '9' {
+		d := c - '0' // wraps for bytes below '0': one comparison per byte
+		if d > 9 {
 			return 0, false
 		}
-		var v int64
-		j := i
-		for j < len(s) && j-i < 18 && s[j] >= '0' && s[j] <= '9' {
-			v = v*10 + int64(s[j]-'0')
-			j++
+		start := i
+		v := int64(d)
+		i++
+		for i < len(s) {
+			d = s[i] - '0'
+			if d > 9 {
+				break
+			}
+			v = v*10 + int64(d)
+			i++
 		}
-		if j < len(s) && s[j] != ' ' {
+		if i-start > 18 || (i < len(s) && s[i] != ' ') {
 			return 0, false
 		}
 		if n < maxWeaponTokens {
@@ -610,7 +617,6 @@ func scanDigitTokens(s string, vals *[maxWeaponTokens]int64) (n int, fast bool) 
 		if n > maxWeaponTokens {
 			return n, true
 		}
-		i = j
 	}
 	return n, true
 }
