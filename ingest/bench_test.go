@@ -109,6 +109,11 @@ func BenchmarkEventLatency(b *testing.B) {
 	// Enough distinct files for any b.N the benchmark picks (two per match).
 	files := genMatches(b, dir, 43, time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC), 2500, 12, false)
 	p, _ := benchPipeline(b, dir, true)
+	var size int64
+	for _, f := range files {
+		size += int64(len(f.data))
+	}
+	b.SetBytes(size / int64(len(files)))
 	var lat []time.Duration
 	i := 0
 	for b.Loop() {

@@ -22,6 +22,12 @@
 // round 1 links it. Importing a stats file retries the files deferred for
 // its map at once.
 //
+// Pairing looks up the stored round-1 files of the same map (exact match,
+// also in compat mode: the reference reader's glob quirk S9 is a folder
+// rule, not reproduced here) and applies parser.PairR1 and parser.PairAll;
+// the decision is checked again inside the commit transaction, so an R1
+// and its R2 committed at the same moment cannot both miss each other.
+//
 // Outcomes of events with Via webhook go to the Reporter: Success when
 // stored, Failure (fetch, parse, store, too large) with a reason, Deferred
 // when waiting; duplicates report nothing.

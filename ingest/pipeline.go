@@ -209,6 +209,9 @@ func (p *Pipeline) submit(ctx context.Context, j job, wait bool) error {
 	if j.ev.Name.IsZero() || j.ev.Server == "" {
 		return fmt.Errorf("ingest: submit: event without server or name")
 	}
+	if p.d.Fetchers[j.ev.Server] == nil {
+		return fmt.Errorf("ingest: submit: no fetcher for server %q", j.ev.Server)
+	}
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
@@ -273,22 +276,32 @@ func (p *Pipeline) processJob(ctx context.Context, j job) Result {
 
 // runJob runs a job whose key the caller marked busy.
 func (p *Pipeline) runJob(ctx context.Context, j job) (res Result) {
-	defer func() {
-		if v := recover(); v != nil {
-			// A bug must not take the bot down; the claim expires and the
-			// file is retried (and quarantined if it keeps failing).
-			p.log.Error("ingest: panic", "server", j.ev.Server, "file", j.ev.Name.Raw, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-			res = Result{Status: Failed, Reason: "panic", Err: fmt.Errorf("ingest: panic: %v", v)}
-		}
-		p.m.byStatus[res.Status].Add(1)
-	}()
+	defer func() { p.m.byStatus[res.Status].Add(1) }()
 	p.mu.Lock()
 	delete(p.deferred, fileKey{j.ev.Server, j.ev.Name.Raw})
 	p.mu.Unlock()
+	if p.d.Fetchers[j.ev.Server] == nil {
+		return Result{Status: Failed, Reason: "unknown server", Err: fmt.Errorf("ingest: no fetcher for server %q", j.ev.Server)}
+	}
 	return p.run(ctx, j)
 }
 
-func (p *Pipeline) run(ctx context.Context, j job) Result {
+func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
+	var claim *tracker.Claim // set while a claim is held, for the panic handler
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		// A bug must not take the bot down, nor loop forever on one file:
+		// the panic counts as a failed attempt.
+		p.log.Error("ingest: panic", "server", j.ev.Server, "file", j.ev.Name.Raw, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		err := fmt.Errorf("ingest: panic: %v", v)
+		res = Result{Status: Failed, Reason: "panic", Err: err}
+		if claim != nil {
+			res = p.fail(context.WithoutCancel(ctx), p.log, *claim, "panic", err, func(failover.Outcome, string) {})
+		}
+	}()
 	ev := j.ev
 	name := ev.Name
 	log := p.log.With("server", ev.Server, "file", name.Raw, "via", string(ev.Via))
@@ -316,6 +329,7 @@ func (p *Pipeline) run(ctx context.Context, j job) Result {
 		log.Error("ingest: claim", "err", err)
 		return Result{Status: Failed, Reason: "claim", Err: err}
 	}
+	claim = &c
 
 	data, err := p.load(ctx, ev.Server, name)
 	if err != nil {

@@ -29,6 +29,7 @@ const (
 // webhook outcomes reported, raw bytes archived.
 func TestMatchInOrder(t *testing.T) {
 	e := newEnv(t, nil)
+	e.rep.gen = 7
 	e.put(iceR1, iceR1E, iceR2, iceR2E)
 	for _, n := range []string{iceR1, iceR1E, iceR2, iceR2E} {
 		e.want(n, source.ViaWebhook, ingest.Imported)
@@ -67,6 +68,14 @@ func TestMatchInOrder(t *testing.T) {
 	}
 	if got := e.rep.outcomes(); len(got) != 4 || slices.ContainsFunc(got, func(o failover.Outcome) bool { return o != failover.Success }) {
 		t.Errorf("reported %v, want 4 successes", got)
+	}
+	for _, r := range e.rep.got {
+		if r.gen != 7 || r.server != "main" {
+			t.Errorf("report %+v: want generation 7 of server main", r)
+		}
+	}
+	if k := []parser.Kind{e.rep.got[0].kind, e.rep.got[1].kind}; k[0] != parser.KindStats || k[1] != parser.KindEndstats {
+		t.Errorf("reported kinds %v", k)
 	}
 	for _, n := range []string{iceR1, iceR2E} {
 		want, _ := os.ReadFile(filepath.Join("testdata", n))
@@ -470,5 +479,33 @@ func TestDamagedArchiveRefetched(t *testing.T) {
 	want, _ := os.ReadFile(filepath.Join("testdata", iceR1))
 	if got, _ := os.ReadFile(archived); string(got) != string(want) {
 		t.Errorf("archive not repaired: %d bytes", len(got))
+	}
+}
+
+type panicFetcher struct{}
+
+func (panicFetcher) Fetch(context.Context, parser.FileName) ([]byte, error) { panic("fetcher bug") }
+
+// A panic while processing a file is a failed attempt: the bot survives and
+// the file is eventually quarantined instead of retried forever.
+func TestPanicIsAFailure(t *testing.T) {
+	e := newEnv(t, nil)
+	p, err := ingest.New(e.cfg, ingest.Deps{Tracker: e.tr, Store: e.st, Now: e.clock.Now,
+		Fetchers: map[string]source.Fetcher{"main": panicFetcher{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := p.Process(e.ctx, event(t, iceR1, source.ViaPoll))
+	if r.Status != ingest.Failed || !strings.Contains(r.Err.Error(), "fetcher bug") {
+		t.Fatalf("result %+v", r)
+	}
+	if rec := e.record(iceR1); rec.State != tracker.StateFailed || rec.Attempts != 1 || !strings.Contains(rec.LastError, "panic") {
+		t.Errorf("record %+v", rec)
+	}
+	// Unknown servers are refused before any claim.
+	ev := event(t, iceR1, source.ViaPoll)
+	ev.Server = "elsewhere"
+	if err := p.Submit(e.ctx, ev); err == nil {
+		t.Error("submit for a server without fetcher accepted")
 	}
 }

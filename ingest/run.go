@@ -111,9 +111,15 @@ func (p *Pipeline) RetryDue(ctx context.Context) (int, error) {
 			if st == tracker.StateClaimed && now.Before(r.LeaseUntil) || st != tracker.StateClaimed && now.Before(r.RetryAt) {
 				continue
 			}
+			if p.d.Fetchers[r.Server] == nil {
+				continue // another configuration's server sharing the database
+			}
 			name, err := parser.ValidateName(r.Name)
 			if err != nil {
 				continue
+			}
+			if p.cfg.Lookback > 0 && name.Time.Before(now.Add(-p.cfg.Lookback)) {
+				continue // the claim would refuse it (ErrTooOld); backfill does old files
 			}
 			ev := source.Event{Server: r.Server, Name: name, Via: source.Via(r.Via), At: now}
 			if err := p.submit(ctx, job{ev: ev, retry: true}, false); err != nil {
