@@ -19,10 +19,14 @@ type File struct {
 // Endstats is set (with Err for a file-level failure), plus the pairing
 // result.
 type Parsed struct {
-	Name     string
-	Stats    *Stats
+	// Name is the input's name.
+	Name string
+	// Stats is set for a stats file (also when Err is set).
+	Stats *Stats
+	// Endstats is set for an endstats file (also when Err is set).
 	Endstats *Endstats
-	Err      error
+	// Err is the file-level failure, a *ParseError, or nil.
+	Err error
 	// R2 is the pairing result of a round-2 stats file (nil otherwise or
 	// without pairing).
 	R2 *R2

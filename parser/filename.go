@@ -68,10 +68,13 @@ var ErrBadName = errors.New("invalid file name")
 // the refused bytes, so it is safe to log for names that came from the network;
 // Name holds the raw input for callers that trust its origin.
 type NameError struct {
-	Name   string
+	// Name is the refused input, verbatim.
+	Name string
+	// Reason is fixed text saying which rule failed.
 	Reason string
 }
 
+// Error returns "parser: invalid file name: REASON" (never the name).
 func (e *NameError) Error() string { return "parser: invalid file name: " + e.Reason }
 
 // Is makes errors.Is(err, ErrBadName) true.

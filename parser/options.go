@@ -114,6 +114,7 @@ type ParseError struct {
 	Err error
 }
 
+// Error returns "parser: FILE[:LINE][: FIELD]: CODE: MSG".
 func (e *ParseError) Error() string {
 	s := "parser: " + e.File
 	if e.Line > 0 {

@@ -124,9 +124,10 @@ func globMatch(pattern, name string) bool {
 type StatsFile struct {
 	// Name is the base file name.
 	Name string
-	// Stats and Err are ParseStats' results (Stats may carry only File).
+	// Stats is ParseStats' result (it may carry only File when Err is set).
 	Stats *Stats
-	Err   error
+	// Err is ParseStats' error.
+	Err error
 }
 
 // PairAll pairs every file whose name marks it as round 2 (FileMeta.

@@ -50,7 +50,7 @@ type Header struct {
 	ServerName, Map, Config string
 	// RoundRaw is H4 verbatim; Round is its value, 1 when not all digits.
 	RoundRaw string
-	Round    int
+	Round    int // see RoundRaw
 	// DefenderRaw and WinnerRaw are H5 and H6, stripped.
 	DefenderRaw, WinnerRaw string
 	// DefenderTeam and WinnerTeam are the reader's values (defaults 1 and
@@ -65,11 +65,11 @@ type Header struct {
 	Timelimit, ActualTime string
 	// HasPlaytime reports a ninth field; PlaytimeRaw is H9 verbatim.
 	HasPlaytime bool
-	PlaytimeRaw string
+	PlaytimeRaw string // see HasPlaytime
 	// PlaytimeKnown reports a usable H9; PlaytimeSeconds is then H9 in
 	// seconds (milliseconds above 10000 are divided by 1000).
 	PlaytimeKnown   bool
-	PlaytimeSeconds float64
+	PlaytimeSeconds float64 // see PlaytimeKnown
 	// RoundTimeSeconds is the per-player time fallback of section 4.
 	RoundTimeSeconds int
 }
@@ -89,7 +89,7 @@ var WeaponNames = [WeaponCount]string{
 type Weapon struct {
 	// ID is the weapon id 0–27; Name its WS_ name.
 	ID   int
-	Name string
+	Name string // see ID
 	// Hits, Shots, Kills, Deaths, Headshots in the reader's meaning
 	// (Headshots are head hits, not kills).
 	Hits, Shots, Kills, Deaths, Headshots int
@@ -189,12 +189,12 @@ type RoundDerived struct {
 	// TimeToBeatSeconds and NextTimelimitMinutes are valid when the Has
 	// flags are set.
 	HasTimeToBeat        bool
-	TimeToBeatSeconds    int
-	HasNextTimelimit     bool
-	NextTimelimitMinutes int
+	TimeToBeatSeconds    int  // see HasTimeToBeat
+	HasNextTimelimit     bool // see HasTimeToBeat
+	NextTimelimitMinutes int  // see HasTimeToBeat
 	// MVP is the clean name of the best player; HasMVP is false for null.
 	HasMVP bool
-	MVP    string
+	MVP    string // see HasMVP
 	// Player counts.
 	TotalPlayers, BotPlayerCount, HumanPlayerCount int
 	// IsBotRound: bots > 0 and (no humans or more bots than humans).
@@ -245,25 +245,33 @@ const (
 
 // DiffPlayer is one player of the R2-only differential.
 type DiffPlayer struct {
+	// GUID is the effective GUID (the join key), Name the clean name.
 	GUID, Name string
-	Team       int
+	// Team is the R2 line's team.
+	Team int
 	// NameRaw, IsBot and Rounds are carried over from the R2 line (S16);
 	// the canonical JSON leaves them out in both modes.
 	NameRaw string
-	IsBot   bool
-	Rounds  int
+	IsBot   bool // see NameRaw
+	Rounds  int  // see NameRaw
 	// Source says how the numbers were obtained.
 	Source DiffSource
 	// ResetFields lists the counters that dropped from R1 to R2
 	// ("kills", "objective.time_played_minutes", …) for reset_fallback.
 	ResetFields []string
-	// R2-only totals.
+	// R2-only totals (Headshots, ShotsTotal, HitsTotal summed over Weapons).
 	Kills, Deaths, Headshots, ShotsTotal, HitsTotal int
-	DamageGiven, DamageReceived                     int
-	Accuracy, KDRatio, Efficiency, DPM              float64
-	TimePlayedSeconds                               int
-	TimePlayedMinutes                               float64
-	Weapons                                         []Weapon
+	// DamageGiven and DamageReceived are the R2-only player damage.
+	DamageGiven, DamageReceived int
+	// Accuracy, KDRatio, Efficiency and DPM are recomputed from the
+	// R2-only values as for a Player.
+	Accuracy, KDRatio, Efficiency, DPM float64
+	// TimePlayedSeconds is int(TimePlayedMinutes×60).
+	TimePlayedSeconds int
+	// TimePlayedMinutes is the R2-only T22.
+	TimePlayedMinutes float64
+	// Weapons are the R2-only weapon counters, every weapon of the R2 line.
+	Weapons []Weapon
 	// Extended is the differential extended map, nil for an r2_only player
 	// without a TAB section.
 	Extended *Extended
@@ -280,6 +288,7 @@ type DiffPlayer struct {
 // SummaryPlayer is one row of the match summary (R2 cumulative values, with
 // the R2-only extended fields summed with R1).
 type SummaryPlayer struct {
+	// GUID is the effective GUID of the R2 line.
 	GUID string
 	// Extended is nil when the R2 line had no TAB section and the player
 	// was not in R1.
@@ -317,7 +326,7 @@ type R2 struct {
 	// Round holds R2-level values (MVP over the differential players);
 	// HasRound is false for status "error".
 	HasRound bool
-	Round    RoundDerived
+	Round    RoundDerived // see HasRound
 }
 
 // Award is one award row of an endstats file.
@@ -329,31 +338,42 @@ type Award struct {
 	// HasNumber reports a numeric value; Number is it (endstats-format.md
 	// section 3 step 8 in compat, per-title parsing in native, E3).
 	HasNumber bool
-	Number    float64
+	Number    float64 // see HasNumber
 }
 
 // Versus is one versus row: Subject killed Player Kills times and was
 // killed by them Deaths times.
 type Versus struct {
+	// Line is the 1-based line number.
 	Line int
 	// HasSubject is false for rows before any VS_HEADER.
 	HasSubject bool
-	Subject    string
-	// HasSubjectGUID is false when the header's GUID field is absent/empty.
+	// Subject is the VS_HEADER's player name.
+	Subject string
+	// HasSubjectGUID is false when the header's GUID field is absent (or,
+	// in native mode, empty).
 	HasSubjectGUID bool
-	SubjectGUID    string
-	Player         string
-	Kills, Deaths  int
+	// SubjectGUID is the VS_HEADER's full GUID.
+	SubjectGUID string
+	// Player is the opponent's name.
+	Player string
+	// Kills is how often Subject killed Player, Deaths how often Player
+	// killed Subject, this round.
+	Kills, Deaths int
 }
 
 // Endstats is a parsed endstats (awards) file.
 type Endstats struct {
+	// File describes the input.
 	File FileMeta
+	// Mode is the mode the file was parsed in.
 	Mode Mode
 	// MatchID is "<date>-<time>-<map>".
 	MatchID string
-	Awards  []Award
-	Versus  []Versus
+	// Awards are the award rows in file order (a title may repeat, W5).
+	Awards []Award
+	// Versus are the versus rows in file order.
+	Versus []Versus
 	// Diagnostics lists skipped lines.
 	Diagnostics []Diagnostic
 }
