@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // One test per item of reader-differences.md: each shows how compat
@@ -559,5 +560,46 @@ func TestE4MidnightLink(t *testing.T) {
 	l, ok := LinkEndstats(end, []FileName{st}, nativeOpt)
 	if !ok || l.DeltaSeconds != 2 || l.StatsFile != st {
 		t.Errorf("native: %+v %v, want linked with delta 2", l, ok)
+	}
+}
+
+func TestPairingWindowAndMidnight(t *testing.T) {
+	name := func(s string) FileName {
+		f, err := ParseFileName(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	tests := []struct {
+		r2, r1 string
+		ok     bool
+	}{
+		{"2026-01-19-000500-m-round-2.txt", "2026-01-18-235000-m-round-1.txt", true}, // previous day
+		{"2026-01-19-004500-m-round-2.txt", "2026-01-19-000000-m-round-1.txt", true}, // exactly 45 min
+		{"2026-01-19-004501-m-round-2.txt", "2026-01-19-000000-m-round-1.txt", false},
+		{"2026-01-19-004500-m-round-2.txt", "2026-01-19-004500-m-round-1.txt", true},  // same timestamp
+		{"2026-01-19-004500-m-round-2.txt", "2026-01-19-004501-m-round-1.txt", false}, // after
+		{"2026-01-19-004500-m-round-2.txt", "2026-01-17-235900-m-round-1.txt", false}, // two days
+		{"2026-01-19-004500-m-round-2.txt", "2026-01-19-004000-m-round-2.txt", false}, // not round 1
+	}
+	for _, tc := range tests {
+		for _, opt := range []Options{compatOpt, nativeOpt} {
+			f, ok := PairR1(name(tc.r2), []FileName{name(tc.r1)}, opt)
+			if ok != tc.ok || (ok && f.Raw != tc.r1) {
+				t.Errorf("%v: PairR1(%s, %s) = %v %v, want %v", opt.Mode, tc.r2, tc.r1, f, ok, tc.ok)
+			}
+		}
+	}
+	// Latest wins among several.
+	cands := []FileName{name("2026-01-19-000000-m-round-1.txt"), name("2026-01-19-002000-m-round-1.txt"), name("2026-01-19-001000-m-round-1.txt")}
+	for _, opt := range []Options{compatOpt, nativeOpt} {
+		if f, _ := PairR1(name("2026-01-19-003000-m-round-2.txt"), cands, opt); f.Raw != "2026-01-19-002000-m-round-1.txt" {
+			t.Errorf("%v: got %s, want the latest", opt.Mode, f)
+		}
+	}
+	// A shorter window.
+	if _, ok := PairR1(name("2026-01-19-003000-m-round-2.txt"), cands, Options{PairWindow: 5 * time.Minute}); ok {
+		t.Error("a 5-minute window paired a 10-minute gap")
 	}
 }

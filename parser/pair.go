@@ -19,8 +19,8 @@ import (
 // most the pairing window earlier; the latest wins. r2 is taken by the
 // reader's rule (split on "-"), so it need not satisfy the grammar.
 //
-// Native requires an exact map match, round 1, stats kind, strictly earlier
-// and within the window; the latest wins. (The header checks of S10 need
+// Native requires an exact map match, round 1, stats kind, and either the
+// same timestamp or strictly earlier within the window; the latest wins. (The header checks of S10 need
 // parsed files: see PairAll.)
 func PairR1(r2 FileName, candidates []FileName, opt Options) (FileName, bool) {
 	if opt.Mode == Compat {
@@ -28,6 +28,13 @@ func PairR1(r2 FileName, candidates []FileName, opt Options) (FileName, bool) {
 	}
 	if r2.Kind != KindStats || r2.Raw == "" {
 		return FileName{}, false
+	}
+	// The reader's first step, an R1 with the very same timestamp, is kept
+	// (reader-differences.md does not list it).
+	for _, c := range candidates {
+		if c.Kind == KindStats && c.Round == 1 && c.Map == r2.Map && c.Time.Equal(r2.Time) {
+			return c, true
+		}
 	}
 	var best FileName
 	found := false
