@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -601,5 +602,21 @@ func TestPairingWindowAndMidnight(t *testing.T) {
 	// A shorter window.
 	if _, ok := PairR1(name("2026-01-19-003000-m-round-2.txt"), cands, Options{PairWindow: 5 * time.Minute}); ok {
 		t.Error("a 5-minute window paired a 10-minute gap")
+	}
+}
+
+func TestBotNameOption(t *testing.T) {
+	data := statsFile(hdrR1,
+		pl{guid: "OMNIBOT0", name: "^1{bot}Hawk", team: 1, kills: 1},
+		pl{guid: "1234ABCD", name: "[BOT]Fake", team: 2, kills: 1})
+	opt := Options{Mode: Compat, BotName: regexp.MustCompile(`^\{bot\}`)}
+	st := mustParse(t, "2026-01-15-200000-m-round-1.txt", data, opt)
+	if !st.Players[0].IsBot || st.Players[1].IsBot {
+		t.Errorf("compat with BotName: bots %v %v, want true false", st.Players[0].IsBot, st.Players[1].IsBot)
+	}
+	opt.Mode = Native
+	st = mustParse(t, "2026-01-15-200000-m-round-1.txt", data, opt)
+	if !st.Players[0].IsBot || st.Players[1].IsBot {
+		t.Errorf("native: bots %v %v, want the OMNIBOT rule", st.Players[0].IsBot, st.Players[1].IsBot)
 	}
 }

@@ -43,10 +43,12 @@ type Options struct {
 	// Larger inputs are refused before any parsing with an error matching
 	// ErrTooLarge.
 	MaxSize int
-	// BotName, when set, replaces the default bot-name rule (a clean name
+	// BotName, when set, replaces compat mode's bot-name rule (a clean name
 	// starting with "[BOT]", case-insensitive) like the reference reader's
 	// BOT_NAME_REGEX. It is matched against the trimmed clean name and must
-	// be anchored by the caller if a prefix match is meant.
+	// be anchored by the caller if a prefix match is meant. Native mode
+	// classifies bots by their OMNIBOT GUID prefix instead (S1, S2) and
+	// ignores it.
 	BotName *regexp.Regexp
 	// PairWindow is the longest gap between an R1 and its R2 file name;
 	// 0 means DefaultPairWindow.
