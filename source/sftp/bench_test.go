@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -97,6 +98,55 @@ func BenchmarkFetch(b *testing.B) {
 					b.ReportMetric(float64(b.N*benchFiles)/b.Elapsed().Seconds(), "files/s")
 				})
 			}
+			// ratio interleaves the two readers file set by file set, so
+			// load from elsewhere on the machine hits both alike.
+			b.Run("ratio", func(b *testing.B) {
+				cfg := s.config(nil)
+				cfg.Lookback = 0
+				c, err := NewClient(cfg)
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer c.Close()
+				raw := rawClient(b, s)
+				buf := make([]byte, benchFileSize)
+				ctx := context.Background()
+				var tClient, tRaw time.Duration
+				var dClient, dRaw []time.Duration // per file, for medians that load spikes do not move
+				for b.Loop() {
+					for _, n := range names {
+						t0 := time.Now()
+						if _, err := c.Fetch(ctx, n); err != nil {
+							b.Fatal(err)
+						}
+						dClient = append(dClient, time.Since(t0))
+					}
+					for _, n := range names {
+						t0 := time.Now()
+						f, err := raw.Open(path.Join(s.remoteDir, n.Raw))
+						if err != nil {
+							b.Fatal(err)
+						}
+						if _, err := io.ReadFull(f, buf); err != nil {
+							b.Fatal(err)
+						}
+						f.Close()
+						dRaw = append(dRaw, time.Since(t0))
+					}
+				}
+				for _, d := range dClient {
+					tClient += d
+				}
+				for _, d := range dRaw {
+					tRaw += d
+				}
+				files := float64(b.N * benchFiles)
+				b.ReportMetric(files/tClient.Seconds(), "client-files/s")
+				b.ReportMetric(files/tRaw.Seconds(), "raw-files/s")
+				b.ReportMetric(float64(median(dClient).Microseconds()), "client-p50-µs")
+				b.ReportMetric(float64(median(dRaw).Microseconds()), "raw-p50-µs")
+				b.ReportMetric(tRaw.Seconds()/tClient.Seconds(), "client/raw")
+			})
 		})
 	}
 }
@@ -124,4 +174,10 @@ func rawClient(b *testing.B, s *server) *sftp.Client {
 	}
 	b.Cleanup(func() { c.Close(); sc.Close() })
 	return c
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
