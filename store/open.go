@@ -30,6 +30,9 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
+// MaxConns is the connection pool size Open sets.
+const MaxConns = 8
+
 // BusyTimeout is how long a connection waits for another writer before
 // failing with SQLITE_BUSY.
 const BusyTimeout = 10 * time.Second
@@ -57,6 +60,12 @@ func Open(path string) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
+	// Keep connections (and the statements prepared on them): the default
+	// of two idle connections would close and reopen the file, re-run the
+	// pragmas and re-prepare statements whenever more than two workers ran.
+	// Writers queue on SQLite's lock anyway, so a few connections suffice.
+	db.SetMaxOpenConns(MaxConns)
+	db.SetMaxIdleConns(MaxConns)
 	if err := Migrate(context.Background(), db); err != nil {
 		db.Close()
 		return nil, err

@@ -22,14 +22,19 @@ COALESCE((SELECT MIN(p.file_name) FROM rounds p WHERE p.r1_round_id = r.id), '')
 
 // candidates runs a cached candidate query, inside tx when tx is not nil.
 func (s *Store) candidates(ctx context.Context, tx *sql.Tx, op, query string, args ...any) ([]ingest.Candidate, error) {
-	st, err := s.stmts.get(ctx, query)
-	if err != nil {
-		return nil, fmt.Errorf("store: %s: %w", op, err)
+	var rows *sql.Rows
+	var err error
+	st, cached := s.stmts.m[query]
+	switch {
+	case cached && tx != nil:
+		rows, err = tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	case cached:
+		rows, err = st.QueryContext(ctx, args...)
+	case tx != nil:
+		rows, err = tx.QueryContext(ctx, query, args...)
+	default:
+		rows, err = s.db.QueryContext(ctx, query, args...)
 	}
-	if tx != nil {
-		st = tx.StmtContext(ctx, st)
-	}
-	rows, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/roundfeed/roundfeed/ingest"
@@ -38,7 +37,12 @@ func New(db *sql.DB, tr tracker.Tracker) (*Store, error) {
 	if db == nil || tr == nil {
 		return nil, errors.New("store: new: nil db or tracker")
 	}
-	return &Store{db: db, tr: tr, stmts: stmtCache{db: db}}, nil
+	s := &Store{db: db, tr: tr}
+	queries := append(insertShapes(), insertRoundSQL, insertEndstatsSQL, insertOutboxSQL, linkSQL, r1CandSQL, roundCandSQL, orphanSQL)
+	if err := s.stmts.warm(context.Background(), db, queries); err != nil {
+		return nil, fmt.Errorf("store: new (is the database migrated? store.Open does it): %w", err)
+	}
+	return s, nil
 }
 
 // DB returns the database.
@@ -74,8 +78,7 @@ func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
 		if err != nil {
 			return fmt.Errorf("store: commit %s: post: %w", name, err)
 		}
-		if _, err := s.exec(ctx, tx, `INSERT INTO outbox (server, file_name, kind, nonce, payload, created_ms)
-VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING`,
+		if _, err := s.exec(ctx, tx, insertOutboxSQL,
 			p.Server, p.File, string(p.Kind), ingest.Nonce(p.Server, p.File, p.Kind), string(payload), ms(imp.At)); err != nil {
 			return fmt.Errorf("store: commit %s: outbox: %w", name, err)
 		}
@@ -150,6 +153,18 @@ r2_status, r1_round_id, r1_file, pair_confidence, r2_warning, r2_error, r2_mvp`
 
 var insertRoundSQL = `INSERT INTO rounds (` + roundCols + `) VALUES (` + placeholders(strings.Count(roundCols, ",")+1) +
 	`) ON CONFLICT (server, file_name) DO NOTHING RETURNING id`
+
+const (
+	awardCols         = "endstats_id, position, line_no, title, player, value, numeric"
+	vsCols            = "endstats_id, position, line_no, subject, subject_guid, player, kills, deaths"
+	insertEndstatsSQL = `INSERT INTO endstats (server, file_name, file_time_ms, map, round_number, match_id, sha256, size,
+parse_mode, via, imported_ms, round_id, link_delta_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (server, file_name) DO NOTHING RETURNING id`
+	insertOutboxSQL = `INSERT INTO outbox (server, file_name, kind, nonce, payload, created_ms)
+VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (nonce) DO NOTHING`
+	linkSQL = `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
+WHERE id = ? AND r2_status = 'orphan'`
+)
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
@@ -231,9 +246,7 @@ func (s *Store) insertEndstats(ctx context.Context, tx *sql.Tx, imp *ingest.Impo
 		roundID, delta = imp.Round.RoundID, imp.LinkDelta
 	}
 	var id int64
-	err := s.queryRow(ctx, tx, `INSERT INTO endstats (server, file_name, file_time_ms, map, round_number, match_id, sha256, size,
-parse_mode, via, imported_ms, round_id, link_delta_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
+	err := s.queryRow(ctx, tx, insertEndstatsSQL,
 		imp.Event.Server, fn.Raw, ms(fn.Time), fn.Map, fn.Round, e.MatchID, imp.Digest.SHA256, imp.Digest.Size,
 		e.Mode.String(), string(imp.Event.Via), ms(imp.At), roundID, delta).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -250,14 +263,14 @@ ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
 		}
 		aw[i] = []any{id, i, a.Line, a.Title, a.Player, a.Value, num}
 	}
-	if err := s.insertMany(ctx, tx, "endstats_awards", "endstats_id, position, line_no, title, player, value, numeric", aw); err != nil {
+	if err := s.insertMany(ctx, tx, "endstats_awards", awardCols, aw); err != nil {
 		return err
 	}
 	vs := make([][]any, len(e.Versus))
 	for i, v := range e.Versus {
 		vs[i] = []any{id, i, v.Line, nullStr(v.HasSubject, v.Subject), nullStr(v.HasSubjectGUID, v.SubjectGUID), v.Player, v.Kills, v.Deaths}
 	}
-	return s.insertMany(ctx, tx, "endstats_vs", "endstats_id, position, line_no, subject, subject_guid, player, kills, deaths", vs)
+	return s.insertMany(ctx, tx, "endstats_vs", vsCols, vs)
 }
 
 // maxParams bounds the placeholders of one statement (SQLite's limit is
@@ -265,7 +278,7 @@ ON CONFLICT (server, file_name) DO NOTHING RETURNING id`,
 const maxParams = 30000
 
 // maxChunk is the most rows one INSERT carries.
-const maxChunk = 64
+const maxChunk = 16
 
 // insertMany inserts rows with multi-row VALUES statements, in chunks of a
 // power of two rows so that a handful of prepared statements per table
@@ -284,10 +297,6 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, table, cols string, 
 		}
 		chunk := rows[start : start+size]
 		start += size
-		stmt, err := s.stmts.insert(ctx, table, cols, n, size)
-		if err != nil {
-			return fmt.Errorf("%s: %w", table, err)
-		}
 		args := make([]any, 0, size*n)
 		for _, r := range chunk {
 			if len(r) != n {
@@ -295,40 +304,48 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, table, cols string, 
 			}
 			args = append(args, r...)
 		}
-		if _, err := tx.StmtContext(ctx, stmt).ExecContext(ctx, args...); err != nil {
+		if _, err := s.exec(ctx, tx, insertSQL(table, cols, n, size), args...); err != nil {
 			return fmt.Errorf("%s: %w", table, err)
 		}
 	}
 	return nil
 }
 
-// stmtCache holds prepared statements for the life of the Store. A statement
-// prepared on the *sql.DB is reused by tx.StmtContext on each connection it
-// was prepared on.
+// stmtCache holds the statements prepared when the Store was made. A
+// statement prepared on the *sql.DB is reused by tx.StmtContext on each
+// connection (prepared there once, on the transaction's own connection).
+// Nothing is prepared later: preparing on the *sql.DB inside a transaction
+// would take a second connection from a bounded pool while the transaction
+// holds one, and with every connection held by a transaction waiting for
+// SQLite's write lock that would deadlock until the busy timeout.
 type stmtCache struct {
-	db *sql.DB
-	mu sync.Mutex
-	m  map[string]*sql.Stmt
+	m map[string]*sql.Stmt // read-only after warm
 }
 
-func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[query]; ok {
-		return st, nil
+func (c *stmtCache) warm(ctx context.Context, db *sql.DB, queries []string) error {
+	c.m = make(map[string]*sql.Stmt, len(queries))
+	for _, q := range queries {
+		st, err := db.PrepareContext(ctx, q)
+		if err != nil {
+			c.close()
+			return err
+		}
+		c.m[q] = st
 	}
-	st, err := c.db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	if c.m == nil {
-		c.m = make(map[string]*sql.Stmt)
-	}
-	c.m[query] = st
-	return st, nil
+	return nil
 }
 
-func (c *stmtCache) insert(ctx context.Context, table, cols string, n, rows int) (*sql.Stmt, error) {
+func (c *stmtCache) close() error {
+	var errs []error
+	for _, st := range c.m {
+		errs = append(errs, st.Close())
+	}
+	c.m = nil
+	return errors.Join(errs...)
+}
+
+// insertSQL is the INSERT of rows rows into table.
+func insertSQL(table, cols string, n, rows int) string {
 	one := "(" + placeholders(n) + ")"
 	var b strings.Builder
 	b.WriteString("INSERT INTO " + table + " (" + cols + ") VALUES ")
@@ -338,37 +355,39 @@ func (c *stmtCache) insert(ctx context.Context, table, cols string, n, rows int)
 		}
 		b.WriteString(one)
 	}
-	return c.get(ctx, b.String())
+	return b.String()
 }
 
-func (c *stmtCache) close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var errs []error
-	for _, st := range c.m {
-		errs = append(errs, st.Close())
+// insertShapes lists every multi-row INSERT insertMany uses.
+func insertShapes() []string {
+	var out []string
+	for _, t := range []struct{ table, cols string }{
+		{"player_stats", playerCols}, {"weapon_stats", weaponCols},
+		{"endstats_awards", awardCols}, {"endstats_vs", vsCols},
+	} {
+		n := strings.Count(t.cols, ",") + 1
+		limit := min(maxChunk, max(1, maxParams/n))
+		for size := 1; size <= limit; size *= 2 {
+			out = append(out, insertSQL(t.table, t.cols, n, size))
+		}
 	}
-	c.m = nil
-	return errors.Join(errs...)
+	return out
 }
 
-// exec runs a cached statement inside tx.
+// exec runs a statement inside tx, prepared if it is one of the cache's.
 func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any) (sql.Result, error) {
-	st, err := s.stmts.get(ctx, query)
-	if err != nil {
-		return nil, err
+	if st, ok := s.stmts.m[query]; ok {
+		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return tx.ExecContext(ctx, query, args...)
 }
 
-// queryRow runs a cached single-row query inside tx.
+// queryRow runs a single-row query inside tx, prepared if cached.
 func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...any) *sql.Row {
-	st, err := s.stmts.get(ctx, query)
-	if err != nil {
-		// Surface the prepare error through Scan: run the query unprepared.
-		return tx.QueryRowContext(ctx, query, args...)
+	if st, ok := s.stmts.m[query]; ok {
+		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return tx.QueryRowContext(ctx, query, args...)
 }
 
 // Close releases the Store's prepared statements (not the database).
@@ -415,8 +434,7 @@ func (s *Store) link(ctx context.Context, tx *sql.Tx, r1ID int64, r1File string,
 	if d.HasRound {
 		mvp = nullStr(d.Round.HasMVP, d.Round.MVP)
 	}
-	res, err := s.exec(ctx, tx, `UPDATE rounds SET r2_status = ?, r1_round_id = ?, r1_file = ?, pair_confidence = ?, r2_warning = ?, r2_mvp = ?
-WHERE id = ? AND r2_status = 'orphan'`, d.Status, r1ID, r1File, d.PairConfidence, d.Warning, mvp, l.R2.RoundID)
+	res, err := s.exec(ctx, tx, linkSQL, d.Status, r1ID, r1File, d.PairConfidence, d.Warning, mvp, l.R2.RoundID)
 	if err != nil {
 		return fmt.Errorf("link %s: %w", l.R2.Name.Raw, err)
 	}

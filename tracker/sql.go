@@ -109,6 +109,12 @@ func (t *SQL) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
 	return st, nil
 }
 
+func (t *SQL) cached(query string) *sql.Stmt {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.stmts[query]
+}
+
 func (t *SQL) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	st, err := t.stmt(ctx, query)
 	if err != nil {
@@ -256,6 +262,13 @@ func (t *SQL) Claim(ctx context.Context, r Request) (Claim, error) {
 		return Claim{}, &ClaimError{Server: r.Server, Name: r.Name, Err: ErrTaken, Until: until}
 	}
 
+	if t.cached(t.q.done) == nil {
+		// Prepare the statements settled inside callers' transactions now,
+		// outside any transaction (see settle). A failure only costs speed.
+		for _, q := range []string{t.q.done, t.q.release, t.q.quarantine} {
+			_, _ = t.stmt(ctx, q)
+		}
+	}
 	tok := newToken()
 	lease := now.Add(t.cfg.Lease)
 	nowMS, leaseMS := ms(now), ms(lease)
@@ -345,9 +358,12 @@ func (t *SQL) settle(ctx context.Context, ex Execer, op string, c Claim, query s
 	case *sql.DB:
 		res, err = t.exec(ctx, query, args...)
 	case *sql.Tx:
-		var st *sql.Stmt
-		if st, err = t.stmt(ctx, query); err == nil {
+		// Only a statement prepared earlier: preparing now would take a
+		// second connection from the pool while the transaction holds one.
+		if st := t.cached(query); st != nil {
 			res, err = ex.StmtContext(ctx, st).ExecContext(ctx, args...)
+		} else {
+			res, err = ex.ExecContext(ctx, query, args...)
 		}
 	default:
 		res, err = ex.ExecContext(ctx, query, args...)

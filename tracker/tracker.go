@@ -76,6 +76,7 @@ type ClaimError struct {
 	Until time.Time
 }
 
+// Error names the file, the sentinel and, when known, until when.
 func (e *ClaimError) Error() string {
 	if e.Until.IsZero() {
 		return fmt.Sprintf("%v: %s/%s", e.Err, e.Server, e.Name)
