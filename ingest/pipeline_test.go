@@ -509,3 +509,38 @@ func TestPanicIsAFailure(t *testing.T) {
 		t.Error("submit for a server without fetcher accepted")
 	}
 }
+
+// More workers than database connections: transactions queue on SQLite's
+// write lock and nothing fails or waits for the busy timeout.
+func TestManyWorkers(t *testing.T) {
+	e := newEnv(t, func(c *ingest.Config) { c.Workers = 16 })
+	files := genMatches(t, e.dir, 11, epoch.Add(-20*time.Hour), 20, 10, true)
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { e.p.Run(ctx); close(done) }()
+	for _, f := range files {
+		if err := e.p.Submit(ctx, event(t, f.name, source.ViaPoll)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for e.count(`SELECT COUNT(*) FROM processed_files WHERE state = 'done'`) < len(files) {
+		if m := e.p.Metrics(); m.Failed+m.Quarantined > 0 {
+			t.Fatalf("metrics %+v", m)
+		}
+		// Deferred files (an endstats before its round, an R2 before its R1)
+		// are retried by the kick of their round; move the clock for the rest.
+		e.clock.Advance(time.Second)
+		if _, err := e.p.RetryDue(e.ctx); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	if n := e.count(`SELECT COUNT(*) FROM rounds WHERE r2_status = 'differential'`); n != 20 {
+		t.Errorf("%d differential rounds, want 20", n)
+	}
+	if n := e.count(`SELECT COUNT(*) FROM endstats WHERE round_id IS NULL`); n != 0 {
+		t.Errorf("%d endstats unlinked", n)
+	}
+}
