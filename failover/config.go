@@ -37,6 +37,18 @@ type Config struct {
 	// It also gates the prolonged-polling alert. Default 4.
 	HeartbeatMinPlayers int
 
+	// HeartbeatQuietOK lets a quiet folder check (Machine.Quiet: a probe
+	// that saw no change, or a listing that found nothing push had not
+	// reported) count like a push success for the heartbeat, which then
+	// fires only after HeartbeatTimeout with neither. Push that says nothing
+	// while the folder proves there was nothing to say is not a fault: after
+	// the last round, players often stay in voice for a quarter of an hour.
+	// When files are written that push does not report, no Quiet comes, so
+	// the heartbeat is the design's; a machine that is never told Quiet
+	// (no probes, no listings while OFF) behaves exactly as with false.
+	// Default true.
+	HeartbeatQuietOK bool
+
 	// ProlongedPolling raises one AlertProlongedPolling per ON episode once
 	// polling has been on for this long while at least HeartbeatMinPlayers
 	// are in voice. Zero disables the alert. Default 1 h.
@@ -66,7 +78,8 @@ type LadderStep struct {
 
 // DefaultConfig returns the proposal's defaults: enabled, success threshold
 // 2, failure threshold 1, heartbeat 15 min with 4 players, prolonged-polling
-// alert after 1 h, no ladder.
+// alert after 1 h, no ladder; and HeartbeatQuietOK, which changes nothing
+// until a caller reports quiet folder checks (source/poll does).
 func DefaultConfig() Config {
 	return Config{
 		Enabled:             true,
@@ -74,6 +87,7 @@ func DefaultConfig() Config {
 		FailureThreshold:    1,
 		HeartbeatTimeout:    15 * time.Minute,
 		HeartbeatMinPlayers: 4,
+		HeartbeatQuietOK:    true,
 		ProlongedPolling:    time.Hour,
 	}
 }
@@ -139,6 +153,7 @@ const (
 	EnvEndstatsFailureThreshold = "WEBHOOK_ENDSTATS_FAILURE_THRESHOLD"
 	EnvHeartbeatTimeout         = "WEBHOOK_HEARTBEAT_TIMEOUT"
 	EnvHeartbeatMinPlayers      = "WEBHOOK_HEARTBEAT_MIN_PLAYERS"
+	EnvHeartbeatQuietOK         = "WEBHOOK_HEARTBEAT_QUIET_OK"
 	EnvProlongedPolling         = "PROLONGED_POLLING_ALERT"
 	EnvLadder                   = "POLL_LADDER"
 )
@@ -159,6 +174,7 @@ func ConfigFromEnv(lookup func(string) (string, bool)) (Config, error) {
 	r.integer(EnvEndstatsFailureThreshold, &c.Endstats.FailureThreshold, 0)
 	r.seconds(EnvHeartbeatTimeout, &c.HeartbeatTimeout, false)
 	r.integer(EnvHeartbeatMinPlayers, &c.HeartbeatMinPlayers, 0)
+	r.boolean(EnvHeartbeatQuietOK, &c.HeartbeatQuietOK)
 	r.seconds(EnvProlongedPolling, &c.ProlongedPolling, false)
 	if v, ok := r.get(EnvLadder); ok {
 		l, err := ParseLadder(v)

@@ -42,13 +42,16 @@ func TestConfigFromEnv(t *testing.T) {
 			c.Stats.SuccessThreshold, c.Endstats.FailureThreshold = 4, 3
 		})},
 		{name: "booleans", env: map[string]string{"SMART_FAILOVER_ENABLED": "No"}, want: with(func(c *failover.Config) { c.Enabled = false })},
+		{name: "proposal heartbeat", env: map[string]string{"WEBHOOK_HEARTBEAT_QUIET_OK": "false"}, want: with(func(c *failover.Config) { c.HeartbeatQuietOK = false })},
 		{name: "ladder off", env: map[string]string{"POLL_LADDER": "off"}, want: def},
 		{name: "all bad at once", env: map[string]string{
 			"SMART_FAILOVER_ENABLED": "sometimes", "WEBHOOK_SUCCESS_THRESHOLD": "2.5", "WEBHOOK_FAILURE_THRESHOLD": "0",
 			"WEBHOOK_HEARTBEAT_TIMEOUT": "-1m", "WEBHOOK_HEARTBEAT_MIN_PLAYERS": "four", "POLL_LADDER": "2-5m",
+			"WEBHOOK_HEARTBEAT_QUIET_OK": "often",
 		}, wantErr: []string{
 			`SMART_FAILOVER_ENABLED="sometimes"`, `WEBHOOK_SUCCESS_THRESHOLD="2.5"`, `WEBHOOK_FAILURE_THRESHOLD="0"`,
 			`WEBHOOK_HEARTBEAT_TIMEOUT="-1m"`, `WEBHOOK_HEARTBEAT_MIN_PLAYERS="four"`, `POLL_LADDER="2-5m"`,
+			`WEBHOOK_HEARTBEAT_QUIET_OK="often"`,
 		}},
 		{name: "ladder interval zero", env: map[string]string{"POLL_LADDER": "2:0"}, wantErr: []string{`POLL_LADDER="2:0"`, "interval"}},
 		{name: "huge seconds", env: map[string]string{"WEBHOOK_HEARTBEAT_TIMEOUT": "99999999999999999"}, wantErr: []string{"WEBHOOK_HEARTBEAT_TIMEOUT", "too large"}},

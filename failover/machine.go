@@ -15,9 +15,13 @@ import (
 //	ON     push success reaching SuccessThreshold           OFF   transition "push healthy"
 //	OFF    push success                                     OFF   last-success time
 //	OFF    push failure reaching FailureThreshold           ON    transition + AlertFailover
-//	OFF    no push success for HeartbeatTimeout, >= MinPl.  ON    transition + AlertHeartbeat
+//	OFF    no push success for HeartbeatTimeout, >= MinPl.  ON    transition + AlertHeartbeat (*)
 //	ON     push failure                                     ON    success counters reset
 //	any    smart failover disabled                          ON    always (both paths run)
+//
+// (*) With Config.HeartbeatQuietOK (the default), a quiet folder check
+// reported with Quiet counts like a push success for the heartbeat: see
+// Quiet.
 //
 // The machine reads time only from its Clock and returns what happened as a
 // Result; it never logs, sleeps, or starts goroutines.
@@ -38,6 +42,7 @@ type Machine struct {
 
 	lastSuccess, lastFailure time.Time
 	lastFailureReason        string
+	lastQuiet                time.Time // last quiet folder check (Quiet)
 
 	successes, failures, deferred, stale, rejected uint64
 
@@ -176,10 +181,35 @@ func (m *Machine) Record(gen uint64, kind Kind, o Outcome, reason string) Result
 	return r
 }
 
+// Quiet records that the pull side looked at the stats folder just now and
+// found no file that push has not reported: a change probe that saw no
+// change since the previous good probe, or a listing whose files push had
+// all reported (or that were imported before, or were there before the
+// first listing). It never causes a transition.
+//
+// With Config.HeartbeatQuietOK the heartbeat counts from the later of the
+// last push success and the last Quiet, so it fires only when push has been
+// silent and the folder has gone unchecked for HeartbeatTimeout during
+// play. This is what keeps players chatting in voice after the last round
+// from turning polling back on for the next day: push is silent because
+// there is nothing to push, and the probes prove it. A silently dead push
+// path while files are written is unaffected: the listing that finds the
+// file reports no Quiet, and the file becomes a Failure "missed" after the
+// grace.
+//
+// Callers must report Quiet only on evidence: not after a failed probe or
+// listing, not after a probe that saw no change while an earlier change is
+// still unlisted (its listing failed), and not while a listed file push has
+// not reported is still within the missed grace.
+func (m *Machine) Quiet() {
+	m.lastQuiet = m.clk.Now()
+}
+
 // Tick tells the machine how many players are in voice now. Call it
 // regularly (source/poll calls it on every step; a minute apart is plenty).
 // It turns polling back on when push reported no success for
-// HeartbeatTimeout while at least HeartbeatMinPlayers were in voice, and
+// HeartbeatTimeout while at least HeartbeatMinPlayers were in voice (and,
+// with HeartbeatQuietOK, no Quiet folder check came either), and
 // raises AlertProlongedPolling once per ON episode when polling stayed on for
 // ProlongedPolling during play.
 //
@@ -209,8 +239,12 @@ func (m *Machine) Tick(players int) Result {
 			break
 		}
 		base := later(later(m.lastSuccess, m.since), m.activeSince)
+		what := "no push success"
+		if m.cfg.HeartbeatQuietOK && m.lastQuiet.After(base) {
+			base, what = m.lastQuiet, "no push success and no quiet folder check"
+		}
 		if now.Sub(base) >= m.cfg.HeartbeatTimeout {
-			why := fmt.Sprintf("heartbeat: no push success for %v with %d players in voice", now.Sub(base), players)
+			why := fmt.Sprintf("heartbeat: %s for %v with %d players in voice", what, now.Sub(base), players)
 			r.Transitions = append(r.Transitions, m.failover(why, now))
 			r.Alerts = append(r.Alerts, Alert{Kind: AlertHeartbeat, Reason: why, At: now})
 		}

@@ -13,6 +13,7 @@ package failover_test
 //	record <stats|endstats> <success|failure|deferred> [reason...] [gen=saved|gen=N]
 //	gen                         print and save the generation
 //	tick <players>
+//	quiet                       a quiet folder check (Machine.Quiet)
 //	status
 //	restart [downtime]          snapshot, (advance downtime,) new machine, restore
 //	plan [players=N] [lastfile=T] [lastpoll=T] [lastprobe=T] [lastlist=T] [mode=on|off]
@@ -296,6 +297,9 @@ func (sc *scenario) run(cmd string) []string {
 			sc.fatalf("tick: %v", err)
 		}
 		return sc.result(sc.m.Tick(n))
+	case "quiet":
+		sc.m.Quiet()
+		return []string{"quiet at " + sc.fmtTime(sc.m.Status().LastQuiet)}
 	case "status":
 		return sc.status()
 	case "restart":
@@ -376,8 +380,9 @@ func (sc *scenario) status() []string {
 			s.Stats.ConsecutiveSuccesses, s.Stats.ConsecutiveFailures, s.Stats.SuccessThreshold, s.Stats.FailureThreshold,
 			s.Endstats.ConsecutiveSuccesses, s.Endstats.ConsecutiveFailures, s.Endstats.SuccessThreshold, s.Endstats.FailureThreshold),
 		fmt.Sprintf("last success %s; last failure %s %q", sc.fmtTime(s.LastSuccess), sc.fmtTime(s.LastFailure), s.LastFailureReason),
-		fmt.Sprintf("thresholds %d/%d, heartbeat %v with %d players, off interval %v",
-			s.SuccessThreshold, s.FailureThreshold, s.HeartbeatTimeout, s.HeartbeatMinPlayers, s.OffInterval),
+		fmt.Sprintf("thresholds %d/%d, heartbeat %v with %d players (quiet ok %v, last quiet %s), off interval %v",
+			s.SuccessThreshold, s.FailureThreshold, s.HeartbeatTimeout, s.HeartbeatMinPlayers,
+			s.HeartbeatQuietOK, sc.fmtTime(s.LastQuiet), s.OffInterval),
 		fmt.Sprintf("time on %v, off %v; polling during play %v; active since %s", s.TimeOn, s.TimeOff, s.PollingDuringPlay, sc.fmtTime(s.ActiveSince)),
 		fmt.Sprintf("failovers %d, recoveries %d, time to recover last %v mean %v",
 			s.Failovers, s.Recoveries, s.LastTimeToRecover, s.MeanTimeToRecover),

@@ -30,8 +30,9 @@ type ScheduleConfig struct {
 	Grace, GraceInterval time.Duration
 	// IdleInterval is the polling interval otherwise. Default 10 min.
 	IdleInterval time.Duration
-	// ProbeInterval is how often the change probe runs while polling is OFF.
-	// Zero disables probes. Default 60 s.
+	// ProbeInterval is how often the change probe runs while polling is
+	// OFF, and while it is ON in a phase whose poll interval is longer (see
+	// Plan). Zero disables probes. Default 60 s.
 	ProbeInterval time.Duration
 	// AntiEntropyInterval is how often a full listing runs whatever the
 	// mode and the probes say (a poll counts as one). Zero disables it; the
@@ -273,9 +274,15 @@ func (p Plan) Next() time.Time {
 // Polling ON: polls every ActiveInterval (>= ActivePlayers in voice),
 // GraceInterval (within Grace of LastFile) or IdleInterval. Polling OFF: no
 // polls, or the ladder's OffInterval when it is set (never faster than the
-// phase's own interval); a probe every ProbeInterval. In both modes a full
-// listing every AntiEntropyInterval after the later of LastPoll and
-// LastFullList. Anything falling into dead hours moves to their end.
+// phase's own interval). Change probes run every ProbeInterval while OFF,
+// and while ON whenever the poll interval in force is longer than
+// ProbeInterval: polling ON at the start of a session with few players
+// (idle phase, a poll every 10 min) must not notice a lost webhook later
+// than OFF would. A probe that sees a change makes the caller list. The
+// next probe counts from the later of LastProbe and the last listing
+// (LastPoll, LastFullList). In both modes a full listing every
+// AntiEntropyInterval after the later of LastPoll and LastFullList.
+// Anything falling into dead hours moves to their end.
 func (s *Schedule) Plan(in PlanInput) Plan {
 	now := in.Now
 	var p Plan
@@ -305,14 +312,18 @@ func (s *Schedule) Plan(in PlanInput) Plan {
 		} else {
 			p.Interval = 0
 		}
-		if s.cfg.ProbeInterval > 0 {
-			p.NextProbe = s.due(now, in.LastProbe, s.cfg.ProbeInterval)
-		}
 	}
 	if p.Interval > 0 {
 		p.NextPoll = s.due(now, in.LastPoll, p.Interval)
 	}
 	listed := later(in.LastPoll, in.LastFullList)
+	// Probes fill the gaps between polls: always while OFF, and while ON
+	// when the phase polls more slowly than the probe interval (idle: a
+	// poll every 10 min, a probe every minute). A listing answers what a
+	// probe asks, so the next probe counts from the later of the two.
+	if s.cfg.ProbeInterval > 0 && (in.Mode == PollingOff || p.Interval > s.cfg.ProbeInterval) {
+		p.NextProbe = s.due(now, later(in.LastProbe, listed), s.cfg.ProbeInterval)
+	}
 	if s.cfg.AntiEntropyInterval > 0 {
 		p.NextFullList = s.due(now, listed, s.cfg.AntiEntropyInterval)
 	}

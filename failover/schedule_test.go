@@ -11,7 +11,10 @@ import (
 // midnight) in 13-minute steps and checks what must hold at every instant:
 // the dead phase is exactly the 02:00-11:00 wall-clock window; nothing is
 // ever planned inside it or before now; in the dead phase everything waits
-// for the window's end, which reads 11:00 and is at most 10 hours away.
+// for the window's end, which reads 11:00 and is at most 10 hours away;
+// outside it, a probe is planned exactly when polling is OFF or polls more
+// slowly than the probe interval, and never later than a probe interval
+// after the folder was last looked at (probe or listing).
 func TestScheduleInvariants(t *testing.T) {
 	t.Parallel()
 	s, err := failover.NewSchedule(failover.DefaultScheduleConfig())
@@ -53,9 +56,27 @@ func TestScheduleInvariants(t *testing.T) {
 			if p.NextFullList.IsZero() {
 				t.Fatalf("%s: no full listing planned", now.In(loc))
 			}
+			if p.Phase != failover.PhaseDead {
+				probeIv := s.Config().ProbeInterval
+				wantProbe := mode == failover.PollingOff || p.Interval > probeIv
+				if !p.NextProbe.IsZero() != wantProbe {
+					t.Fatalf("%s (%s, %s, poll every %v): probe planned %v, want %v", now.In(loc), mode, p.Phase, p.Interval, !p.NextProbe.IsZero(), wantProbe)
+				}
+				looked := later(in.LastProbe, later(in.LastPoll, in.LastFullList))
+				if wantProbe && p.NextProbe.After(later(now, looked.Add(probeIv))) && !inDead(looked.Add(probeIv)) {
+					t.Fatalf("%s (%s): probe at %s, more than %v after the folder was last looked at", now.In(loc), mode, p.NextProbe.In(loc), probeIv)
+				}
+			}
 		}
 	}
 	if n < 40000 {
 		t.Fatalf("walked %d instants", n)
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

@@ -30,6 +30,10 @@ type Status struct {
 	FailureThreshold    int           `json:"failure_threshold"`
 	HeartbeatTimeout    time.Duration `json:"heartbeat_timeout"`
 	HeartbeatMinPlayers int           `json:"heartbeat_min_players"`
+	// HeartbeatQuietOK: quiet folder checks count for the heartbeat;
+	// LastQuiet is the last one (zero: none since start).
+	HeartbeatQuietOK bool      `json:"heartbeat_quiet_ok"`
+	LastQuiet        time.Time `json:"last_quiet,omitzero"`
 	// OffInterval is the ladder interval while OFF (0: none).
 	OffInterval time.Duration `json:"off_interval"`
 
@@ -87,6 +91,8 @@ func (m *Machine) Status() Status {
 		FailureThreshold:     m.cfg.FailureThreshold,
 		HeartbeatTimeout:     m.cfg.HeartbeatTimeout,
 		HeartbeatMinPlayers:  m.cfg.HeartbeatMinPlayers,
+		HeartbeatQuietOK:     m.cfg.HeartbeatQuietOK,
+		LastQuiet:            m.lastQuiet,
 		OffInterval:          m.OffInterval(),
 		TimeOn:               m.timeIn[PollingOn],
 		TimeOff:              m.timeIn[PollingOff],

@@ -10,6 +10,10 @@
 //     runs the anti-entropy listing; every listed file not emitted before
 //     becomes a source.Event. A file that a listing finds and that push has
 //     not reported (Seen) within a grace is a push failure, reason "missed".
+//     A probe that saw no change, or a listing that left no file waiting
+//     for push, is a quiet folder check (Guard.Quiet): with
+//     failover.Config.HeartbeatQuietOK the heartbeat then knows push is
+//     silent because there is nothing to push.
 //
 // Time comes from a Clock (SystemClock in production); tests run the Poller
 // inside testing/synctest, where the system clock and its timers are

@@ -92,6 +92,14 @@ func (g *Guard) Tick(players int) failover.Result {
 	return g.deliver(g.m.Tick(players))
 }
 
+// Quiet reports a quiet folder check to the machine; see
+// failover.Machine.Quiet. It never causes a transition.
+func (g *Guard) Quiet() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.m.Quiet()
+}
+
 // Status returns the machine's status.
 func (g *Guard) Status() failover.Status {
 	g.mu.Lock()

@@ -328,6 +328,19 @@ func (p *Poller) probe(ctx context.Context, now time.Time) {
 	}
 	if changed {
 		p.list(ctx, now, source.ViaProbe)
+		return
+	}
+	p.quiet()
+}
+
+// quiet tells the machine the folder holds nothing push has not reported
+// (failover.Machine.Quiet), when that is known: a listing has run, the last
+// one did not fail (a probe reports a change once; if its listing failed,
+// "unchanged" since says nothing), and no listed file is still waiting for
+// push within the missed grace.
+func (p *Poller) quiet() {
+	if p.baselined && p.retryAt.IsZero() && len(p.pending) == 0 {
+		p.cfg.Guard.Quiet()
 	}
 }
 
@@ -389,6 +402,7 @@ func (p *Poller) list(ctx context.Context, now time.Time, via source.Via) {
 	}
 	p.baselined = true
 	p.checkPending(now)
+	p.quiet()
 }
 
 // checkPending records a push failure "missed" for each listed file push has

@@ -244,7 +244,12 @@ func TestPollerErrorsRetry(t *testing.T) {
 		r := newRig(t, noDeadHours(), failover.DefaultConfig()) // first listing at 00:00 succeeds (empty)
 		r.dir.setErrs(errDown, errDown)
 		r.dir.add(t, r1)
-		r.sleep(10 * time.Minute) // idle poll at 00:10 fails, retry at 00:10:30 fails too
+		// Polling is on, idle: probes between the 10-minute polls fail from
+		// 00:01; the poll at 00:10 fails, its retry at 00:10:30 too.
+		r.sleep(10 * time.Minute)
+		if s := r.p.Stats(); s.Probes != 9 || s.ProbeErrors != 9 {
+			t.Errorf("probes while on and idle: %+v, want 9 failed", s)
+		}
 		r.sleep(59 * time.Second)
 		r.check(nil, nil)
 		r.dir.setErrs(nil, nil)
@@ -254,21 +259,24 @@ func TestPollerErrorsRetry(t *testing.T) {
 		if s := r.p.Stats(); s.Listings != 4 || s.ListErrors != 2 || s.Emitted != 1 || s.Missed != 1 || s.Pending != 0 {
 			t.Errorf("stats after the listing outage: %+v", s)
 		}
-		// Probe errors while off (probes at 00:11:30 ok, 00:12:30 to 00:14:30
-		// failing, 00:15:30 ok).
+		// Probe errors while off: the listing at 00:11 moved the probes to
+		// whole minutes; 00:12 to 00:14 fail, 00:15 is ok. Probes have
+		// failed since 00:01 without a good one in between: one outage, one
+		// pair of log lines.
 		r.push(r2)
 		r.push(r3)
+		s0 := r.p.Stats()
 		r.dir.setErrs(nil, errDown)
 		r.sleep(3 * time.Minute)
 		r.dir.setErrs(nil, nil)
 		r.sleep(time.Minute)
-		if s := r.p.Stats(); s.Probes != 5 || s.ProbeErrors != 3 || s.LastProbe.Format("15:04:05") != "00:15:30" {
-			t.Errorf("stats after the probe outage: %+v", s)
+		if s := r.p.Stats(); s.Probes-s0.Probes != 4 || s.ProbeErrors-s0.ProbeErrors != 3 || s.LastProbe.Format("15:04:05") != "00:15:00" {
+			t.Errorf("stats after the probe outage: %+v (before: %+v)", s, s0)
 		}
-		want := `level=WARN msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"
+		want := `level=WARN msg="poll: probe failed" server=main err="connection lost"
+level=WARN msg="poll: listing failed" server=main via=poll retry_in=30s err="connection lost"
 level=INFO msg="poll: listing recovered" server=main via=poll
 level=WARN msg="poll: push missed a file" server=main file=` + r1 + ` kind=stats grace=30s
-level=WARN msg="poll: probe failed" server=main err="connection lost"
 level=INFO msg="poll: probe recovered" server=main
 `
 		if got := r.logs.String(); got != want {
@@ -423,5 +431,96 @@ func TestPollerNoProberAndDeadRetry(t *testing.T) {
 		if err := <-done; !errors.Is(err, context.Canceled) {
 			t.Errorf("Run: %v", err)
 		}
+	})
+}
+
+// Polling on in the idle phase polls every 10 minutes; change probes run
+// every minute in between, so a file push does not report is listed within
+// a minute, as it would be with polling off. In the grace and active phases
+// (a poll every minute) there are no probes.
+func TestPollerProbesWhileOnAndIdle(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig()) // 00:00: listing, polling on
+		r.players.Store(3)
+		r.sleep(3*time.Minute + 10*time.Second)
+		if s := r.p.Stats(); s.Listings != 2 || s.Probes != 3 {
+			// The first probe always reports a change: one more listing.
+			t.Errorf("idle, polling on, 00:03:10: %+v; want the first listing, a probe a minute, and the first probe's listing", s)
+		}
+		r.dir.add(t, r1) // 00:03:10, push lost it
+		r.sleep(time.Minute)
+		r.check([]string{"00:04:00 probe " + r1}, nil)
+		// The file starts the grace phase: a poll every minute, no probes.
+		r.sleep(6 * time.Minute)
+		if s := r.p.Stats(); s.Probes != 4 || s.Missed != 1 || s.LastPoll.Format("15:04:05") != "00:10:00" {
+			t.Errorf("grace, polling on: %+v; want polls every minute and no probes after 00:04", s)
+		}
+		// Grace ends at 00:33:10: idle again, probes every minute.
+		r.sleep(30 * time.Minute) // 00:40
+		if s := r.p.Stats(); s.Probes < 4+6 || s.LastPoll.Before(s.LastProbe.Add(-10*time.Minute)) {
+			t.Errorf("idle again, polling on: %+v; want the probes back", s)
+		}
+		r.players.Store(8) // noticed at the next step: active, a poll every minute
+		r.sleep(time.Minute)
+		s0 := r.p.Stats()
+		r.sleep(10 * time.Minute)
+		if s := r.p.Stats(); s.Probes != s0.Probes || s.Listings-s0.Listings != 10 {
+			t.Errorf("active, polling on: %d probes and %d listings in 10 min, want 0 and 10",
+				s.Probes-s0.Probes, s.Listings-s0.Listings)
+		}
+		if m := r.guard.Mode(); m != failover.PollingOn {
+			t.Errorf("mode %s, want on", m)
+		}
+		r.stop()
+	})
+}
+
+// After the last round players stay in voice. Push is silent because no file
+// is written, and each probe that sees no change is a quiet folder check:
+// the heartbeat does not fire (HeartbeatQuietOK, the default). When the
+// probes start failing, nothing proves the folder quiet any more, and the
+// heartbeat fires 15 minutes after the last good probe.
+func TestPollerQuietFolderHoldsHeartbeat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig())
+		r.players.Store(7)
+		r.push(r1)
+		r.push(r2) // polling off at 00:00
+		r.sleep(40 * time.Minute)
+		if s := r.guard.Status(); s.Mode != failover.PollingOff || s.LastQuiet.Format("15:04:05") != "00:40:00" {
+			t.Fatalf("40 min of silence in voice with quiet probes: mode %s, last quiet %s", s.Mode, s.LastQuiet.Format("15:04:05"))
+		}
+		r.dir.setErrs(errDown, errDown) // from 00:40: probes and listings fail
+		r.sleep(16 * time.Minute)
+		r.check(nil, []string{
+			"00:00:00 polling on -> off: push healthy: 2 consecutive stats successes",
+			"00:55:00 polling off -> on: heartbeat: no push success and no quiet folder check for 15m0s with 7 players in voice",
+			"00:55:00 alert heartbeat: heartbeat: no push success and no quiet folder check for 15m0s with 7 players in voice",
+		})
+		r.stop()
+	})
+}
+
+// A listing that finds a file push has not reported is not quiet while the
+// file waits within the grace; once push reports it, probes are quiet again.
+func TestPollerNotQuietWhileWaitingForPush(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, noDeadHours(), failover.DefaultConfig())
+		r.push(r1)
+		r.push(r2) // off at 00:00
+		r.sleep(59 * time.Second)
+		r.dir.add(t, r3) // 00:00:59: the probe at 00:01 lists it, push has not reported it yet
+		r.sleep(time.Second)
+		if q := r.guard.Status().LastQuiet; q.Format("15:04:05") != "00:00:00" {
+			t.Errorf("last quiet %s, want 00:00:00 (the listing at 00:01 found a file push had not reported)", q.Format("15:04:05"))
+		}
+		r.sleep(20 * time.Second)
+		r.p.Seen(r3) // 00:01:20, within the grace
+		r.guard.Record(0, failover.KindStats, failover.Success, "")
+		r.sleep(40 * time.Second) // the probe at 00:02 sees no change
+		if q := r.guard.Status().LastQuiet; q.Format("15:04:05") != "00:02:00" {
+			t.Errorf("last quiet %s, want 00:02:00", q.Format("15:04:05"))
+		}
+		r.stop()
 	})
 }
