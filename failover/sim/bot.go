@@ -39,6 +39,7 @@ type bot struct {
 
 	pushed   map[string]bool     // names the webhook handler accepted
 	missed   map[string]bool     // names already reported as Failure("missed")
+	awaiting map[string]bool     // listed, not reported by push, still within the missed grace
 	parked   map[string][]parked // stats name -> endstats deferred until it is imported
 	isParked map[string]bool
 	busy     map[string]bool // imports in flight in this incarnation
@@ -68,6 +69,7 @@ func newBot(w *world, m *failover.Machine) *bot {
 		m:        m,
 		pushed:   make(map[string]bool),
 		missed:   make(map[string]bool),
+		awaiting: make(map[string]bool),
 		parked:   make(map[string][]parked),
 		isParked: make(map[string]bool),
 		busy:     make(map[string]bool),
@@ -458,6 +460,7 @@ func (b *bot) probe() {
 	changed := probeChanged(b.probed, m, b.probeMtime, prev)
 	b.probed, b.probeMtime = true, m
 	if !changed {
+		b.quiet()
 		return
 	}
 	n := w.listingRequests()
@@ -479,9 +482,13 @@ func probeChanged(probed bool, m, lastM, prev time.Time) bool {
 // listed file push has not reported within missedGrace of its mtime is a
 // Failure("missed"), except in the first listing of an incarnation (the
 // baseline: nobody knows whether push saw those files).
+//
+// A listing that finds no such file, with none still within its grace, is
+// a quiet folder check (see quiet).
 func (b *bot) listed(inPoll bool) {
 	w := b.w
 	now := w.now()
+	unreported := false
 	for _, f := range w.order {
 		name := f.spec.name
 		if w.isDone(name) || b.busy[name] || b.isParked[name] {
@@ -491,22 +498,40 @@ func (b *bot) listed(inPoll bool) {
 		if !pushed && f.spec.kind == failover.KindStats {
 			b.lastFile = later(b.lastFile, now)
 		}
+		if !pushed && b.baselined {
+			unreported = true
+		}
 		if w.pol.missed && !pushed && b.baselined {
 			if now.Sub(f.mtime) >= missedGrace {
 				b.reportMissed(name)
-			} else {
+			} else if !b.awaiting[name] {
+				b.awaiting[name] = true
 				b.later(f.mtime.Add(missedGrace), func() { b.checkMissed(name) })
 			}
 		}
 		b.ingest(name, viaListing, false, b.m.Generation(), inPoll)
 	}
 	b.baselined = true
+	if !unreported {
+		b.quiet()
+	}
 	b.replan()
+}
+
+// quiet reports a quiet folder check to the machine (policies with quiet
+// only): a probe that saw no change or a listing that found nothing push
+// had not reported, with no listed file still waiting for push within the
+// missed grace and a baseline listing done, as source/poll does.
+func (b *bot) quiet() {
+	if b.w.pol.quiet && b.baselined && len(b.awaiting) == 0 {
+		b.m.Quiet()
+	}
 }
 
 // checkMissed runs when a listed file's grace ends: if push has still not
 // reported it, it is missed.
 func (b *bot) checkMissed(name string) {
+	delete(b.awaiting, name)
 	if !b.wasPushed(name) {
 		b.reportMissed(name)
 		b.replan()

@@ -41,7 +41,14 @@
 // restart. Listings follow source/poll: every file not yet imported is
 // imported at once, and under the roundfeed policy a listed file that push
 // has not reported within 30 s of its mtime is a Failure "missed" (except in
-// an incarnation's first listing, the baseline).
+// an incarnation's first listing, the baseline). Also under roundfeed, a
+// probe that sees no change, or a listing that finds nothing push has not
+// reported (and no file still within that grace), is a quiet folder check
+// reported to Machine.Quiet, which holds the heartbeat
+// (failover.Config.HeartbeatQuietOK); the proposal policy runs without it,
+// with the design's heartbeat. The schedule plans change probes while
+// polling is OFF and, while ON, between polls slower than the probe
+// interval.
 //
 // # Policies and scenarios
 //

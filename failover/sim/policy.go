@@ -18,6 +18,7 @@ type Policy struct {
 	antiEntropy bool          // slow full listing whatever the mode
 	persistent  bool          // one SSH connection kept open (false: a new connection per poll and per fetch)
 	missed      bool          // a listed file push has not reported within the grace is a Failure("missed")
+	quiet       bool          // quiet folder checks feed Machine.Quiet, and the heartbeat honours them (HeartbeatQuietOK)
 }
 
 // Policy names.
@@ -37,19 +38,20 @@ func Policies() []Policy {
 		},
 		{
 			Name:     PolicyProposal,
-			Doc:      "the proposal's state machine and schedule; no probe, no anti-entropy, a new connection per poll",
+			Doc:      "the proposal's state machine (the design's heartbeat) and schedule; no probe, no anti-entropy, a new connection per poll",
 			smart:    true,
 			schedule: true,
 		},
 		{
 			Name:        PolicyRoundfeed,
-			Doc:         "machine + schedule + change probe + anti-entropy on one persistent connection",
+			Doc:         "machine + schedule + change probe (also while ON between slow polls) + anti-entropy on one persistent connection; quiet probes count for the heartbeat",
 			smart:       true,
 			schedule:    true,
 			probe:       true,
 			antiEntropy: true,
 			persistent:  true,
 			missed:      true,
+			quiet:       true,
 		},
 	}
 }

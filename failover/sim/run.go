@@ -31,7 +31,8 @@ type Options struct {
 	// Machine and Schedule replace failover.DefaultConfig and
 	// failover.DefaultScheduleConfig (nil keeps the defaults). Policies
 	// still impose what defines them: "both" runs with smart failover
-	// disabled, "proposal" without probes and anti-entropy. The schedule's
+	// disabled, "proposal" without probes, anti-entropy and
+	// HeartbeatQuietOK (the design's heartbeat). The schedule's
 	// Zone is always UTC, the clock the script is written in.
 	Machine  *failover.Config
 	Schedule *failover.ScheduleConfig

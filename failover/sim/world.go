@@ -112,6 +112,7 @@ func newWorld(pol Policy, sc Scenario, o Options) (*world, error) {
 		w.mcfg = *o.Machine
 	}
 	w.mcfg.Enabled = w.mcfg.Enabled && pol.smart
+	w.mcfg.HeartbeatQuietOK = w.mcfg.HeartbeatQuietOK && pol.quiet
 	scfg := failover.DefaultScheduleConfig()
 	if o.Schedule != nil {
 		scfg = *o.Schedule
