@@ -65,3 +65,31 @@ func ExampleSchedule() {
 	// active 1m0s 40s
 	// idle Nov 29 11:00
 }
+
+// After the last round, players stay in voice and push is silent. Quiet
+// folder checks (source/poll reports each probe that saw no change) tell
+// the heartbeat there was nothing to push, so polling stays off.
+func ExampleMachine_Quiet() {
+	clk := failover.NewManualClock(time.Date(2026, 11, 29, 0, 55, 0, 0, time.UTC))
+	m, err := failover.NewMachine(failover.DefaultConfig(), clk)
+	if err != nil {
+		panic(err)
+	}
+	m.Record(0, failover.KindStats, failover.Success, "")
+	m.Record(0, failover.KindStats, failover.Success, "") // the last round: polling off
+	for range 30 {
+		clk.Advance(time.Minute)
+		m.Quiet() // a probe saw no change
+		m.Tick(7) // still in voice
+	}
+	fmt.Println("after 30 quiet minutes:", m.Mode())
+
+	// The probes stop (SSH is down): 15 minutes later the heartbeat fires.
+	clk.Advance(15 * time.Minute)
+	for _, t := range m.Tick(7).Transitions {
+		fmt.Println(t)
+	}
+	// Output:
+	// after 30 quiet minutes: off
+	// polling off -> on: heartbeat: no push success and no quiet folder check for 15m0s with 7 players in voice
+}
