@@ -331,7 +331,14 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 	}
 	claim = &c
 
-	data, err := p.load(ctx, ev.Server, name)
+	var data []byte
+	if c.Attempts == 0 {
+		data, err = p.load(ctx, ev.Server, name)
+	} else {
+		// An earlier attempt failed: the archived copy may be what failed
+		// (fetched while still being written), so fetch afresh.
+		data, err = p.refetch(ctx, ev.Server, name)
+	}
 	if err != nil {
 		switch {
 		case ctx.Err() != nil:
@@ -406,6 +413,7 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 		default:
 			return p.fail(db, log, c, "store", err, report)
 		}
+		claim = nil // settled
 		break
 	}
 	if imp.R2 != nil && imp.R2.Status == parser.StatusOrphan {
@@ -552,6 +560,25 @@ func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName
 		return nil, err
 	}
 	return data, nil
+}
+
+// refetch fetches a file from its source and archives it, falling back to
+// the archived copy when the source fails.
+func (p *Pipeline) refetch(ctx context.Context, server string, name parser.FileName) ([]byte, error) {
+	data, err := p.d.Fetchers[server].Fetch(ctx, name)
+	if err == nil && int64(len(data)) > p.cfg.MaxFileSize {
+		err = fmt.Errorf("ingest: %s: %d bytes, limit %d: %w", name.Raw, len(data), p.cfg.MaxFileSize, source.ErrTooLarge)
+	}
+	if err == nil {
+		return data, p.archive.Write(server, name, data)
+	}
+	if ctx.Err() != nil || errors.Is(err, source.ErrTooLarge) {
+		return nil, err
+	}
+	if old, aerr := p.archive.Read(server, name); aerr == nil {
+		return old, nil
+	}
+	return nil, err
 }
 
 // loadStored returns the bytes of a stored file, checked against the digest

@@ -525,7 +525,8 @@ func TestManyWorkers(t *testing.T) {
 	}
 	for e.count(`SELECT COUNT(*) FROM processed_files WHERE state = 'done'`) < len(files) {
 		if m := e.p.Metrics(); m.Failed+m.Quarantined > 0 {
-			t.Fatalf("metrics %+v", m)
+			failed, _ := e.tr.List(e.ctx, tracker.StateFailed, 5)
+			t.Fatalf("metrics %+v, failed %+v", m, failed)
 		}
 		// Deferred files (an endstats before its round, an R2 before its R1)
 		// are retried by the kick of their round; move the clock for the rest.
@@ -542,5 +543,26 @@ func TestManyWorkers(t *testing.T) {
 	}
 	if n := e.count(`SELECT COUNT(*) FROM endstats WHERE round_id IS NULL`); n != 0 {
 		t.Errorf("%d endstats unlinked", n)
+	}
+}
+
+// A file fetched while still being written fails to parse; the retry
+// fetches it afresh instead of re-reading the archived partial copy.
+func TestRetryFetchesAfresh(t *testing.T) {
+	e := newEnv(t, nil)
+	full, err := os.ReadFile(filepath.Join("testdata", iceR1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.write(iceR1, full[:20]) // half a header
+	e.want(iceR1, source.ViaPoll, ingest.Failed)
+	e.write(iceR1, full)
+	e.clock.Advance(e.record(iceR1).RetryAt.Sub(e.clock.Now()))
+	e.want(iceR1, source.ViaPoll, ingest.Imported)
+	if r := e.round(iceR1); r.RawPlayers != 7 || r.Size != int64(len(full)) {
+		t.Errorf("round %+v", r)
+	}
+	if got, _ := os.ReadFile(filepath.Join(e.cfg.ArchiveDir, "main", iceR1)); string(got) != string(full) {
+		t.Errorf("archive holds %d bytes, want the full %d", len(got), len(full))
 	}
 }

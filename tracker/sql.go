@@ -92,15 +92,23 @@ func NewSQL(db *sql.DB, cfg Config, d Dialect) (*SQL, error) {
 
 // stmt returns the prepared statement of query, preparing it once: parsing
 // costs SQLite more than running these statements.
+//
+// The mutex is not held while preparing: PrepareContext may wait for a
+// connection, and the connections may all be held by transactions waiting
+// for the one that needs the mutex (in cached, from MarkDone).
 func (t *SQL) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if st, ok := t.stmts[query]; ok {
+	if st := t.cached(query); st != nil {
 		return st, nil
 	}
 	st, err := t.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if old, ok := t.stmts[query]; ok {
+		st.Close() // prepared twice concurrently; keep the first
+		return old, nil
 	}
 	if t.stmts == nil {
 		t.stmts = make(map[string]*sql.Stmt)
