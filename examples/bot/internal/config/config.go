@@ -36,7 +36,6 @@ const (
 	EnvHealthAddr = "HEALTH_ADDR"
 	EnvTimezone   = "TIMEZONE"
 	EnvServer     = "SERVER_NAME"
-	EnvWeekly     = "WEEKLY_SUMMARY"
 )
 
 // Defaults.
@@ -87,7 +86,8 @@ type Config struct {
 	DBPath string
 	// HealthAddr is where /health and /metrics listen; empty disables.
 	HealthAddr string
-	// Timezone is the game server's zone (file names are local time).
+	// Timezone is the game server's zone (file names are local time); the
+	// poll schedule's dead hours use it too unless POLL_TIMEZONE is set.
 	Timezone string
 	Location *time.Location
 
@@ -208,6 +208,11 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	if c.Schedule, err = failover.ScheduleConfigFromEnv(lookup); err != nil {
 		errs = append(errs, err)
+	}
+	// One zone for the server's clock and the dead hours unless
+	// POLL_TIMEZONE says otherwise.
+	if v, _ := lookup(failover.EnvZone); strings.TrimSpace(v) == "" {
+		c.Schedule.Zone = c.Timezone
 	}
 	c.SSH, c.sshErr = sftp.ConfigFromEnv(lookup)
 	return c, errors.Join(errs...)

@@ -1,10 +1,18 @@
 // Package gamesim is a simulated ET:Legacy game server for the reference
 // bot's demo: it writes stopwatch rounds as real-format stats and endstats
 // files (see spec/stats-format.md and spec/endstats-format.md) into a folder,
-// the way the game-side Lua writers do: the endstats file first, in several
-// append-and-close cycles, then the stats file in one write, with names
-// stamped in server-local time. Round 2 carries cumulative counters, as the
-// engine does. It can also write a corrupt file on purpose.
+// the endstats file first, in several append-and-close cycles as
+// endstats.lua does, then the stats file in one write, with names stamped in
+// server-local time. Round 2 carries cumulative counters, as the engine
+// does. It can also write a corrupt file on purpose.
+//
+// One departure from the game, on purpose: each file is written under a
+// hidden temporary name, given its modification time from the simulated
+// clock, then renamed into place. The demo's clock runs faster than the
+// file system's, so a file caught half-written would carry a wall-clock
+// mtime that looks long settled to the accelerated reader, which would then
+// fetch a truncated file. The settle logic that real, in-place writes need is
+// tested in source/sftp and source/local against in-place appends.
 package gamesim
 
 import (
@@ -163,10 +171,14 @@ func (s *Sim) WriteRound(end time.Time) (Round, error) {
 	r.Stats = fmt.Sprintf("%s-%s-round-%d.txt", end.Format("2006-01-02-150405"), mapName, s.roundNo)
 
 	// Endstats: appended block by block, like endstats.lua.
+	tmp := filepath.Join(s.cfg.Dir, "."+r.Endstats+".part")
 	for _, block := range s.endstats(elapsed) {
-		if err := appendFile(filepath.Join(s.cfg.Dir, r.Endstats), block, endAt); err != nil {
+		if err := appendFile(tmp, block); err != nil {
 			return r, err
 		}
+	}
+	if err := publish(tmp, filepath.Join(s.cfg.Dir, r.Endstats), endAt); err != nil {
+		return r, err
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\\%s\\legacy3\\%d\\%d\\%d\\%s\\%s\\%d\n", s.cfg.ServerName, mapName, s.roundNo, defender, winner, mss(limit), actual, elapsed*1000+s.rng.IntN(1000))
@@ -358,12 +370,8 @@ func spree(n int) int {
 	return 0
 }
 
-// appendFile appends s to path in one open/write/close and sets the file's
-// modification time to mtime: the simulated server's clock, which runs
-// faster than the wall clock in the demo, is the one the file system must
-// show, or a reader comparing mtimes with that clock sees every file as
-// written long ago.
-func appendFile(path, s string, mtime time.Time) error {
+// appendFile appends s to path in one open/write/close.
+func appendFile(path, s string) error {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		return fmt.Errorf("gamesim: %w", err)
@@ -375,22 +383,29 @@ func appendFile(path, s string, mtime time.Time) error {
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("gamesim: %w", err)
 	}
-	if err := os.Chtimes(path, mtime, mtime); err != nil {
+	return nil
+}
+
+// publish gives tmp the modification time mtime (the simulated clock's) and
+// renames it to path, so the file appears complete (see the package doc).
+func publish(tmp, path string, mtime time.Time) error {
+	if err := os.Chtimes(tmp, mtime, mtime); err != nil {
+		return fmt.Errorf("gamesim: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("gamesim: %w", err)
 	}
 	return nil
 }
 
 // writeFile writes a whole file in one open/write/close, like the stats
-// writer, with modification time mtime.
+// writer, and publishes it with modification time mtime.
 func writeFile(path, s string, mtime time.Time) error {
-	if err := os.WriteFile(path, []byte(s), 0o644); err != nil {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".part")
+	if err := os.WriteFile(tmp, []byte(s), 0o644); err != nil {
 		return fmt.Errorf("gamesim: %w", err)
 	}
-	if err := os.Chtimes(path, mtime, mtime); err != nil {
-		return fmt.Errorf("gamesim: %w", err)
-	}
-	return nil
+	return publish(tmp, path, mtime)
 }
 
 func mss(sec int) string { return fmt.Sprintf("%d:%02d", sec/60, sec%60) }

@@ -1,0 +1,240 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/roundfeed/roundfeed/examples/bot/internal/app"
+	"github.com/roundfeed/roundfeed/examples/bot/internal/demo"
+	"github.com/roundfeed/roundfeed/examples/bot/internal/discord"
+	"github.com/roundfeed/roundfeed/examples/bot/internal/gamesim"
+	"github.com/roundfeed/roundfeed/examples/bot/internal/health"
+	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/ingest"
+	"github.com/roundfeed/roundfeed/source/sftp"
+	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
+	"github.com/roundfeed/roundfeed/source/webhook"
+	"github.com/roundfeed/roundfeed/tracker"
+)
+
+const token = "Bot sekrit-app-token-0123456789"
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAppOverHTTP runs the wired bot against a real SFTP server on
+// loopback, a real SQLite file and a stand-in Discord: files found by
+// polling and by a webhook message are imported and posted, a corrupt file
+// is quarantined, and /health, /metrics and the status view report it all
+// without ever showing the token.
+func TestAppOverHTTP(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	sim, err := gamesim.New(gamesim.DefaultConfig(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	r1, err := sim.WriteRound(now.Add(-20 * time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt, err := sim.WriteCorrupt(now.Add(-10 * time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := sftptest.Start(t, dir)
+
+	host, portStr, _ := net.SplitHostPort(srv.Addr())
+	port, _ := strconv.Atoi(portStr)
+	scfg := sftp.DefaultConfig()
+	scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = host, port, "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
+	client, err := sftp.NewClient(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+
+	fake := demo.NewFakeDiscord("900", "200")
+	defer fake.Close()
+	sess, _ := discordgo.New(token)
+	sess.Client = &http.Client{Transport: fake.Transport()}
+	var posts syncBuffer
+	fake.OnPost = func(ch string, embeds []*discordgo.MessageEmbed, _ string) {
+		for _, e := range embeds {
+			posts.Write([]byte(ch + " " + discord.EmbedText(e)))
+		}
+	}
+
+	var logs syncBuffer
+	wcfg := webhook.DefaultConfig()
+	wcfg.ControlChannelID, wcfg.Whitelist = "200", []string{"600"}
+	sched := failover.DefaultScheduleConfig()
+	sched.DeadFrom, sched.DeadUntil = 0, 0
+	icfg := ingest.DefaultConfig()
+	icfg.ArchiveDir = filepath.Join(t.TempDir(), "archive")
+	icfg.MaxAttempts = 1
+	icfg.RetryEvery = 50 * time.Millisecond
+	snd := ingest.DefaultSenderConfig()
+	snd.PollEvery = 50 * time.Millisecond
+	pub := discord.NewPublisher(sess)
+	a, err := app.New(app.Options{
+		DBPath: filepath.Join(t.TempDir(), "app.db"), Failover: failover.DefaultConfig(), Schedule: sched,
+		Webhook: wcfg, Ingest: icfg, Sender: snd, Remote: client,
+		SFTPCounters: func() (uint64, uint64) { c := client.Counters(); return c.Handshakes, c.Requests },
+		Publisher:    &discord.OutboxPublisher{Publisher: pub, ChannelID: "300"},
+		Alert: func(ctx context.Context, e *discordgo.MessageEmbed) error {
+			_, err := pub.Send(ctx, discord.Post{ChannelID: "400", Embeds: []*discordgo.MessageEmbed{e}})
+			return err
+		},
+		Players: func() int { return 7 },
+		Logger:  slog.New(slog.NewJSONHandler(&logs, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("run: %v", err)
+		}
+	}()
+
+	// Polling is on at start: the first listing imports what is there.
+	waitState(t, a, r1.Stats, tracker.StateDone)
+	waitState(t, a, r1.Endstats, tracker.StateDone)
+	waitState(t, a, corrupt, tracker.StateQuarantined)
+
+	// A webhook message for a new round (written a minute ago: a file
+	// younger than the SFTP client's settle age is fetched later).
+	r2, err := sim.WriteRound(time.Now().Add(-time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{r2.Endstats, r2.Stats} {
+		d := a.HandleMessage(&discordgo.MessageCreate{Message: &discordgo.Message{
+			ID: strconv.Itoa(7000 + i), ChannelID: "200", GuildID: "900", WebhookID: "600", Content: "📊 `" + name + "`",
+			Author: &discordgo.User{ID: "600", Username: "ET:Legacy Stats", Bot: true},
+		}})
+		if len(d.Events) != 1 {
+			t.Fatalf("decision %+v", d)
+		}
+	}
+	waitState(t, a, r2.Stats, tracker.StateDone)
+	waitState(t, a, r2.Endstats, tracker.StateDone)
+	waitFor(t, "outbox drained", func() bool {
+		b, err := a.Store().OutboxBacklog(context.Background())
+		return err == nil && b.Pending == 0 && b.Sent == 4
+	})
+
+	hs := httptest.NewServer(health.Handler(a.HealthReport, a.Metrics()))
+	defer hs.Close()
+	code, body := get(t, hs.URL+"/health")
+	var rep health.Report
+	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 {
+		t.Fatalf("health %d %s", code, body)
+	}
+	if rep.Status != "degraded" || rep.Failover.Quarantined != 1 || rep.LastFile == nil || rep.Mode == "" || rep.Failover.OutboxBacklog != 0 {
+		t.Errorf("health = %+v", rep)
+	}
+	code, metrics := get(t, hs.URL+"/metrics")
+	if code != 200 {
+		t.Fatalf("metrics %d", code)
+	}
+	for _, want := range []string{
+		`roundfeed_files_total{outcome="imported",via="poll"} 2`,
+		`roundfeed_files_total{outcome="imported",via="webhook"} 2`,
+		`roundfeed_files_total{outcome="quarantined",via="poll"} 1`,
+		`roundfeed_ssh_handshakes_total 1`,
+		`roundfeed_outbox_backlog 0`,
+		`roundfeed_quarantine_files 1`,
+		`roundfeed_discord_posts_total{outcome="ok"} 4`,
+		`roundfeed_processing_latency_seconds_count 4`,
+		`roundfeed_failover_mode_seconds_total{mode="polling"}`,
+		`roundfeed_failover_polling`,
+		`roundfeed_sftp_requests_total`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+
+	st, err := a.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.PlayersInVoice != 7 || st.SuccessThreshold != 2 || st.HeartbeatTimeout != 15*time.Minute || st.LastProbe.IsZero() && st.PollingOn == false {
+		t.Errorf("status = %+v", st)
+	}
+	if !strings.Contains(posts.String(), "300 == "+r1.Map+" - Round 1 ==") {
+		t.Errorf("posts:\n%s", posts.String())
+	}
+	for what, s := range map[string]string{"health": body, "metrics": metrics, "logs": logs.String(), "posts": posts.String()} {
+		if strings.Contains(s, "sekrit") {
+			t.Errorf("token in %s", what)
+		}
+	}
+}
+
+func waitState(t *testing.T, a *app.App, name string, want tracker.State) {
+	t.Helper()
+	waitFor(t, name+" "+string(want), func() bool {
+		rec, err := a.Tracker().Get(context.Background(), "main", name)
+		return err == nil && rec.State == want
+	})
+}
+
+// waitFor polls cond for up to 20 s: it waits for work to finish, not for
+// a timeout to fire.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
