@@ -460,7 +460,7 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 	p.players.add(pl)
 }
 
-// extKinds says which extended fields are floats (section 5.1).
+// extIsFloat says which extended fields are floats (section 5.1).
 var extIsFloat = [38]bool{8: true, 21: true, 22: true, 23: true, 24: true, 25: true, 26: true}
 
 // ExtendedKeys are the canonical keys of T0–T37 in field order.
