@@ -23,10 +23,13 @@ type Archive struct {
 	Dir string
 	// MaxSize: files larger than this are refused unread (ErrTooLarge).
 	MaxSize int64
-	// NoSync skips fsync before the rename (tests on tmpfs, benchmarks of
-	// the rest). A crash of the process cannot leave a partial file either
-	// way; a power cut without sync can.
-	NoSync bool
+	// Sync fsyncs each file before the rename. Without it a crash of the
+	// process still cannot leave a partial file; a power cut can leave an
+	// empty or short one, like the database (WAL, synchronous=NORMAL) can
+	// lose its last transactions. The pipeline copes: a stored file's
+	// archived copy is checked against the digest recorded at import, and a
+	// retry fetches afresh. Config.ArchiveFsync (ARCHIVE_FSYNC) sets it.
+	Sync bool
 
 	dirs sync.Map // folders known to exist
 }
@@ -92,7 +95,7 @@ func (a *Archive) Write(server string, name parser.FileName, data []byte) error 
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
-	if err == nil && !a.NoSync {
+	if err == nil && a.Sync {
 		err = f.Sync()
 	}
 	if cerr := f.Close(); err == nil {

@@ -18,16 +18,16 @@ func TestConfigFromEnv(t *testing.T) {
 	}{
 		{"defaults", nil, func(c ingest.Config) bool { return c == ingest.DefaultConfig() }, nil},
 		{"all set", map[string]string{
-			"ARCHIVE_DIR": "/var/lib/roundfeed/archive", "LOOKBACK": "3d", "MAX_ATTEMPTS": "7", "LEASE": "90s",
+			"ARCHIVE_DIR": "/var/lib/roundfeed/archive", "ARCHIVE_FSYNC": "true", "LOOKBACK": "3d", "MAX_ATTEMPTS": "7", "LEASE": "90s",
 			"WORKERS": "2", "MAX_FILE_SIZE": "8MiB", "R1_WAIT": "5m", "ENDSTATS_WAIT": "1h", "PARSER_MODE": "compat",
 		}, func(c ingest.Config) bool {
-			return c.ArchiveDir == "/var/lib/roundfeed/archive" && c.Lookback == 72*time.Hour && c.MaxAttempts == 7 &&
+			return c.ArchiveDir == "/var/lib/roundfeed/archive" && c.ArchiveFsync && c.Lookback == 72*time.Hour && c.MaxAttempts == 7 &&
 				c.Lease == 90*time.Second && c.Workers == 2 && c.MaxFileSize == 8<<20 && c.R1Wait == 5*time.Minute &&
 				c.EndstatsWait == time.Hour && c.Parser.Mode == parser.Compat
 		}, nil},
 		{"bad values all reported", map[string]string{
-			"LOOKBACK": "a week", "MAX_ATTEMPTS": "five", "MAX_FILE_SIZE": "4 MB", "PARSER_MODE": "strict",
-		}, nil, []string{"LOOKBACK", "MAX_ATTEMPTS", "MAX_FILE_SIZE", "PARSER_MODE"}},
+			"ARCHIVE_FSYNC": "maybe", "LOOKBACK": "a week", "MAX_ATTEMPTS": "five", "MAX_FILE_SIZE": "4 MB", "PARSER_MODE": "strict",
+		}, nil, []string{"ARCHIVE_FSYNC", "LOOKBACK", "MAX_ATTEMPTS", "MAX_FILE_SIZE", "PARSER_MODE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,7 @@
 //	| variable       | default         | meaning                                                    |
 //	|----------------|-----------------|------------------------------------------------------------|
 //	| ARCHIVE_DIR    | stats-archive   | raw bytes of every fetched file, <dir>/<server>/<name>     |
+//	| ARCHIVE_FSYNC  | false           | fsync each archived file (see Archive.Sync)                |
 //	| LOOKBACK       | 7d              | older files are not auto-processed (backfill does them)    |
 //	| MAX_ATTEMPTS   | 5               | failures before a file is quarantined                      |
 //	| LEASE          | 2m              | claim lease; after a crash the file is retried after it    |

@@ -147,7 +147,6 @@ func newEnv(t *testing.T, mod func(*ingest.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.p.Archive().NoSync = true
 	return e
 }
 

@@ -114,7 +114,7 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 		d:        d,
 		log:      d.Logger,
 		now:      d.Now,
-		archive:  &Archive{Dir: cfg.ArchiveDir, MaxSize: cfg.MaxFileSize},
+		archive:  &Archive{Dir: cfg.ArchiveDir, MaxSize: cfg.MaxFileSize, Sync: cfg.ArchiveFsync},
 		queue:    make(chan job, cfg.QueueSize),
 		stopping: make(chan struct{}),
 		busy:     make(map[fileKey]bool),
@@ -129,8 +129,7 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 	return p, nil
 }
 
-// Archive returns the pipeline's archive (to re-parse files or to set
-// NoSync before Run).
+// Archive returns the pipeline's archive (to re-parse stored files).
 func (p *Pipeline) Archive() *Archive { return p.archive }
 
 // Status is what became of one event.
