@@ -26,10 +26,23 @@ var awardTitles = []string{
 	"Most bullets fired",
 }
 
+// titlesByFirstByte groups awardTitles by their first byte, so that a
+// versus row (an opponent's name) is usually rejected with one lookup.
+var titlesByFirstByte = func() map[byte][]string {
+	m := map[byte][]string{}
+	for _, t := range awardTitles {
+		m[t[0]] = append(m[t[0]], t)
+	}
+	return m
+}()
+
 // isAwardTitle is the reader's test: equal to a known title or starting
 // with one.
 func isAwardTitle(s string) bool {
-	for _, t := range awardTitles {
+	if s == "" {
+		return false
+	}
+	for _, t := range titlesByFirstByte[s[0]] {
 		if strings.HasPrefix(s, t) {
 			return true
 		}
@@ -135,10 +148,7 @@ func ParseEndstats(name string, data []byte, opt Options) (*Endstats, error) {
 			diags.add(Diagnostic{Line: it.no, Reason: "fewer than 3 TAB-separated fields", Dropped: true})
 			continue
 		}
-		award := isAwardTitle(first)
-		if native && inVersus {
-			award = false // E1
-		}
+		award := !(native && inVersus) && isAwardTitle(first) // E1
 		if award {
 			a := Award{Line: it.no, Title: first, Player: pyStrip(fields[1]), Value: pyStrip(fields[2])}
 			if native {
