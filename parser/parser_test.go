@@ -395,3 +395,24 @@ func TestEndstatsMemoryIsLinear(t *testing.T) {
 		t.Errorf("allocated %d bytes for a %d-byte input", bytes, len(data))
 	}
 }
+
+// TestAllocationsPerPlayer checks the allocation budget: a constant per
+// file plus at most two per player (in fact none up to 64 players).
+func TestAllocationsPerPlayer(t *testing.T) {
+	count := func(n int) float64 {
+		data := buildStats(n, 5)
+		return testing.AllocsPerRun(20, func() {
+			if _, err := ParseStats("2026-01-18-220832-supply-round-1.txt", data, nativeOpt); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	a1, a24, a60 := count(1), count(24), count(60)
+	t.Logf("allocations: 1 player %v, 24 players %v, 60 players %v", a1, a24, a60)
+	if a24-a1 > 2*23 || a60-a1 > 2*59 {
+		t.Errorf("more than two allocations per player")
+	}
+	if a24 > 32 {
+		t.Errorf("%v allocations for 24 players, want a small constant", a24)
+	}
+}
