@@ -134,7 +134,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if err != nil {
 		return err
 	}
-	defer a.Store().DB().Close()
+	defer a.Close()
 
 	entries, err := remote.List(ctx)
 	if err != nil {

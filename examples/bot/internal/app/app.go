@@ -115,9 +115,16 @@ type App struct {
 	ctxMu sync.Mutex
 	ctx   context.Context // the Run context, for handlers that start work
 
-	obsMu         sync.Mutex
-	imported      map[string]int // file -> commits, for the demo's duplicate count
-	lastProbeTime time.Time
+	obsMu    sync.Mutex
+	imported map[string]int // file -> commits, for the demo's duplicate count
+
+	// results carries failover results from the Guard's callback (which
+	// runs in the goroutine that called Record or Tick) to one goroutine
+	// that stores them and posts alerts, so a slow database or Discord
+	// never holds up the pipeline or the poller.
+	results     chan failover.Result
+	resultsDone chan struct{}
+	closeOnce   sync.Once
 }
 
 // New opens the database (creating and migrating it) and builds every part.
@@ -138,7 +145,8 @@ func New(opts Options) (*App, error) {
 	if opts.Remote == nil || opts.Publisher == nil {
 		return nil, errors.New("app: Remote and Publisher are required")
 	}
-	a := &App{opts: opts, log: opts.Logger, clock: opts.Clock, imported: map[string]int{}, ctx: context.Background()}
+	a := &App{opts: opts, log: opts.Logger, clock: opts.Clock, imported: map[string]int{}, ctx: context.Background(),
+		results: make(chan failover.Result, 256), resultsDone: make(chan struct{})}
 	now := opts.Clock.Now
 
 	sqldb, err := store.Open(opts.DBPath)
@@ -235,6 +243,7 @@ func New(opts Options) (*App, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
+	go a.storeResults()
 	if a.trigger != nil && len(opts.Webhook.Whitelist) == 0 {
 		a.log.Warn("webhook whitelist empty: every trigger is refused, polling does all the work", "env", webhook.EnvWhitelist)
 	}
@@ -294,9 +303,23 @@ func (a *App) Run(ctx context.Context) error {
 	})
 	<-ctx.Done()
 	wg.Wait()
-	a.saveSnapshot()
+	err := a.Close()
 	a.log.Info("bot stopped")
-	return a.db.DB().Close()
+	return err
+}
+
+// Close stores the failover events still queued, saves the failover
+// snapshot and closes the database. Run calls it on the way out; call it
+// yourself only when Run was not started (backfill). It is idempotent.
+func (a *App) Close() error {
+	var err error
+	a.closeOnce.Do(func() {
+		close(a.results)
+		<-a.resultsDone
+		a.saveSnapshot()
+		err = a.db.DB().Close()
+	})
+	return err
 }
 
 func (a *App) runCtx() context.Context {
@@ -428,10 +451,10 @@ func (a *App) Backfill(ctx context.Context, entries []source.Entry, progress fun
 	return
 }
 
-// onResult is the Guard's callback: it logs, counts, stores and posts every
-// transition and alert. It runs outside the Guard's lock, one at a time.
+// onResult is the Guard's callback: it logs and counts every transition and
+// alert, and queues the result for storeResults. It runs outside the
+// Guard's lock, one at a time, in the goroutine that called Record or Tick.
 func (a *App) onResult(r failover.Result) {
-	ctx := context.WithoutCancel(a.runCtx())
 	for _, t := range r.Transitions {
 		to := health.ModeWebhook
 		if t.To == failover.PollingOn {
@@ -439,30 +462,47 @@ func (a *App) onResult(r failover.Result) {
 		}
 		a.metrics.Transitions.WithLabelValues(to, reasonLabel(t.Reason)).Inc()
 		a.log.Info("failover transition", "from", t.From.String(), "to", t.To.String(), "reason", t.Reason)
-		a.alert(ctx, discord.TransitionEmbed(t.To == failover.PollingOn, t.Reason, t.At))
 	}
 	for _, al := range r.Alerts {
 		a.log.Warn("failover alert", "kind", al.Kind.String(), "reason", al.Reason)
-		if al.Kind == failover.AlertProlongedPolling {
-			a.alert(ctx, discord.AlertEmbed("SSH polling has been active for a long time",
-				"The webhook path is not recovering: check the notifier on the game server. "+al.Reason, al.At))
+	}
+	select {
+	case a.results <- r:
+	default:
+		a.log.Warn("failover event queue full: event not stored", "transitions", len(r.Transitions), "alerts", len(r.Alerts))
+	}
+}
+
+// storeResults stores each failover result, saves the snapshot and posts
+// the transitions and the prolonged-polling alert to the admin channel.
+func (a *App) storeResults() {
+	defer close(a.resultsDone)
+	for r := range a.results {
+		// Stored even during shutdown; alerts are not worth delaying it.
+		ctx := a.runCtx()
+		if err := a.db.RecordFailover(context.WithoutCancel(ctx), a.opts.Server, r); err != nil {
+			a.log.Warn("failover event not stored", "err", err)
+		}
+		a.saveSnapshot()
+		for _, t := range r.Transitions {
+			a.alert(ctx, discord.TransitionEmbed(t.To == failover.PollingOn, t.Reason, t.At))
+		}
+		for _, al := range r.Alerts {
+			if al.Kind == failover.AlertProlongedPolling {
+				a.alert(ctx, discord.AlertEmbed("SSH polling has been active for a long time",
+					"The webhook path is not recovering: check the notifier on the game server. "+al.Reason, al.At))
+			}
 		}
 	}
-	if err := a.db.RecordFailover(ctx, a.opts.Server, r); err != nil {
-		a.log.Warn("failover event not stored", "err", err)
-	}
-	a.saveSnapshot()
 }
 
 func (a *App) alert(ctx context.Context, e *discordgo.MessageEmbed) {
 	if a.opts.Alert == nil {
 		return
 	}
-	go func() {
-		if err := a.opts.Alert(ctx, e); err != nil {
-			a.log.Warn("admin alert not posted", "title", e.Title, "err", err)
-		}
-	}()
+	if err := a.opts.Alert(ctx, e); err != nil {
+		a.log.Warn("admin alert not posted", "title", e.Title, "err", err)
+	}
 }
 
 // reasonLabel keeps the transitions metric's label set small: the reason's
