@@ -41,9 +41,9 @@ const BusyTimeout = 10 * time.Second
 // journal (readers never block the writer), synchronous=NORMAL (safe with
 // WAL: a power cut can lose the last transactions but never corrupts),
 // foreign keys on, a 16 MiB page cache per connection, a busy timeout, and
-// immediate transactions (a write
-// transaction takes the write lock at BEGIN, so two writers queue on the
-// busy timeout instead of one failing at its first write).
+// immediate transactions (a write transaction takes the write lock at
+// BEGIN, so two writers queue on the busy timeout instead of one failing at
+// its first write).
 func DSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(BusyTimeout/time.Millisecond))+")")
