@@ -108,7 +108,7 @@ func BenchmarkEventLatency(b *testing.B) {
 	dir := b.TempDir()
 	// Enough distinct files for any b.N the benchmark picks (two per match).
 	files := genMatches(b, dir, 43, time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC), 2500, 12, false)
-	p, _ := benchPipeline(b, dir, true)
+	p, _ := benchPipeline(b, dir, false) // the default configuration
 	var size int64
 	for _, f := range files {
 		size += int64(len(f.data))

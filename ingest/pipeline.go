@@ -77,9 +77,10 @@ type deferInfo struct {
 }
 
 type job struct {
-	ev    source.Event
-	force bool // claim even if not due (an early retry of a deferred file)
-	retry bool // a retry: failures and deferrals were reported the first time
+	ev      source.Event
+	force   bool // claim even if not due (an early retry of a deferred file)
+	retry   bool // a retry: failures and deferrals were reported the first time
+	refetch bool // fetch from the source, not the archive (an operator's retry)
 }
 
 // ErrClosed is returned by Submit after shutdown began.
@@ -250,6 +251,24 @@ func (p *Pipeline) unbusy(k fileKey) {
 	p.mu.Unlock()
 }
 
+// Retry processes a file again at once, whatever its state but done: the
+// "retry" command for a quarantined file. It takes the file with a forced
+// claim (a quarantined file's attempts start again from zero) and fetches it
+// afresh from its source, since the archived copy may be what failed.
+// Failures are not reported to the Reporter again; the success of a file
+// first seen by the webhook is.
+func (p *Pipeline) Retry(ctx context.Context, server, name string) Result {
+	n, err := parser.ValidateName(name)
+	if err != nil {
+		return Result{Status: Failed, Reason: "bad name", Err: err}
+	}
+	via := source.ViaBackfill
+	if rec, err := p.d.Tracker.Get(ctx, server, name); err == nil {
+		via = source.Via(rec.Via)
+	}
+	return p.processJob(ctx, job{ev: source.Event{Server: server, Name: n, Via: via, At: p.now()}, force: true, retry: true, refetch: true})
+}
+
 // Process imports the file an event names, synchronously, and returns what
 // became of it. It is what the workers run; call it directly for a backfill
 // or in tests. A file already being processed in this process is Skipped.
@@ -319,7 +338,10 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 	// commit or release would leave a claim to expire for nothing.
 	db := context.WithoutCancel(ctx)
 
-	c, err := p.d.Tracker.Claim(db, tracker.Request{Server: ev.Server, Name: name.Raw, Via: string(ev.Via), FileTime: name.Time, Force: j.force})
+	// A backfill is an operator's explicit request: it ignores the lookback
+	// and takes quarantined or waiting files too (never a done one).
+	force := j.force || ev.Via == source.ViaBackfill
+	c, err := p.d.Tracker.Claim(db, tracker.Request{Server: ev.Server, Name: name.Raw, Via: string(ev.Via), FileTime: name.Time, Force: force})
 	if err != nil {
 		var ce *tracker.ClaimError
 		if errors.As(err, &ce) {
@@ -331,7 +353,7 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 	claim = &c
 
 	var data []byte
-	if c.Attempts == 0 {
+	if c.Attempts == 0 && !j.refetch {
 		data, err = p.load(ctx, ev.Server, name)
 	} else {
 		// An earlier attempt failed: the archived copy may be what failed
@@ -445,6 +467,12 @@ type decision struct {
 func (p *Pipeline) decide(ctx, db context.Context, imp *Import) (decision, error) {
 	imp.R2, imp.R1, imp.Round, imp.LinkDelta, imp.Links, imp.Basis = nil, nil, nil, 0, nil, nil
 	server, name, firstSeen := imp.Event.Server, imp.Event.Name, imp.Claim.FirstSeen
+	// A backfill walks a folder in order: what is not stored when a file
+	// comes will not arrive by waiting (a later round 1 still links an
+	// orphan round 2).
+	if imp.Event.Via == source.ViaBackfill {
+		firstSeen = time.Time{}
+	}
 	if es := imp.Endstats; es != nil {
 		imp.Window = endstatsWindow
 		cands, err := p.d.Store.RoundCandidates(db, server, name, endstatsWindow)

@@ -566,3 +566,42 @@ func TestRetryFetchesAfresh(t *testing.T) {
 		t.Errorf("archive holds %d bytes, want the full %d", len(got), len(full))
 	}
 }
+
+// A backfill takes files older than the lookback and does not wait for
+// missing companions; Retry takes a quarantined file again.
+func TestBackfillAndRetry(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(iceR2, iceR2E, iceR1)
+	e.clock.Advance(30 * 24 * time.Hour)
+	e.want(iceR2, source.ViaPoll, ingest.Skipped) // too old for the automatic paths
+	e.want(iceR2, source.ViaBackfill, ingest.Imported)
+	e.want(iceR2E, source.ViaBackfill, ingest.Imported)
+	if r := e.round(iceR2); r.R2Status != parser.StatusOrphan {
+		t.Errorf("r2 = %+v, want an orphan at once", r)
+	}
+	e.want(iceR1, source.ViaBackfill, ingest.Imported)
+	if r := e.round(iceR2); r.R2Status != parser.StatusDifferential {
+		t.Errorf("r2 after its R1 = %+v, want linked", r)
+	}
+	if es, _ := e.st.Endstats(e.ctx, "main", iceR2E); es.RoundFile != iceR2 {
+		t.Errorf("endstats = %+v", es)
+	}
+
+	const bad = "2026-02-14-201500-garbage_map-round-1.txt"
+	garbage, _ := os.ReadFile(filepath.Join("testdata", "2026-06-01-120300-garbage_map-round-1.txt"))
+	e.write(bad, garbage)
+	e.want(bad, source.ViaBackfill, ingest.Failed)
+	for e.record(bad).State != tracker.StateQuarantined {
+		if r := e.p.Retry(e.ctx, "main", bad); r.Status != ingest.Failed && r.Status != ingest.Quarantined {
+			t.Fatalf("retry: %+v", r)
+		}
+	}
+	full, _ := os.ReadFile(filepath.Join("testdata", iceR1))
+	e.write(bad, []byte(strings.Replace(string(full), "et_ice", "garbage_map", 1)))
+	if r := e.p.Retry(e.ctx, "main", bad); r.Status != ingest.Imported {
+		t.Fatalf("retry after the fix: %+v", r)
+	}
+	if r := e.p.Retry(e.ctx, "main", bad); r.Status != ingest.Skipped {
+		t.Errorf("retry of a done file: %+v", r)
+	}
+}
