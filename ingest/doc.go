@@ -28,6 +28,15 @@
 // the decision is checked again inside the commit transaction, so an R1
 // and its R2 committed at the same moment cannot both miss each other.
 //
+// Files older than LOOKBACK are left to the backfill: an event with Via
+// backfill ignores the lookback, takes quarantined or waiting files too,
+// and does not wait for companions (it walks a folder in order).
+// Pipeline.Retry is the operator's retry of one file (fetched afresh).
+// Failures are retried with backoff (10 s doubling to 10 min) by RetryDue,
+// which Run calls on start (resuming what a crash or shutdown left) and
+// every few seconds; after MAX_ATTEMPTS the file is quarantined with its
+// last error (a parse error names the file and line).
+//
 // Outcomes of events with Via webhook go to the Reporter: Success when
 // stored, Failure (fetch, parse, store, too large) with a reason, Deferred
 // when waiting; duplicates report nothing.
