@@ -40,6 +40,7 @@ type remoteOnly struct {
 	source.Fetcher
 }
 
+// Probe implements poll.Prober: always "changed" (never called by backfill).
 func (remoteOnly) Probe(context.Context) (bool, error) { return true, nil }
 
 // errHostKey is the exit status of a host-key mismatch: distinct, because an

@@ -91,4 +91,5 @@ type exitError struct {
 	msg  string
 }
 
+// Error describes the exit.
 func (e exitError) Error() string { return fmt.Sprintf("exit %d: %s", e.code, e.msg) }

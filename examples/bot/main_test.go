@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,6 +141,29 @@ func TestBackfillLocalExactlyOnce(t *testing.T) {
 	}
 	if rep.Outbox.Pending != 0 || rep.Outbox.GivenUp != len(names) || rep.Files["done"] != len(names) {
 		t.Fatalf("status after backfill: %+v", rep)
+	}
+}
+
+// TestBackfillPost imports a folder and posts every round, through the
+// Discord publisher, to a stand-in.
+func TestBackfillPost(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "gamestats")
+	names := writeNight(t, dir, 2)
+	fake := demo.NewFakeDiscord("900", "200")
+	defer fake.Close()
+	discordHTTP = &http.Client{Transport: fake.Transport()}
+	defer func() { discordHTTP = nil }()
+	envFile := filepath.Join(t.TempDir(), ".env")
+	os.WriteFile(envFile, []byte("DISCORD_TOKEN=sekrit-backfill\nSTATS_CHANNEL_ID=300\n"), 0o600)
+	code, out, errOut := runCmd(t, "backfill", "-dir", dir, "-db", filepath.Join(t.TempDir(), "bf.db"), "-post", "-json", "-env", envFile)
+	if code != 0 {
+		t.Fatalf("exit %d: %s %s", code, out, errOut)
+	}
+	if posts, _, _ := fake.Counts(); posts != len(names) {
+		t.Fatalf("%d posts for %d files", posts, len(names))
+	}
+	if strings.Contains(out+errOut, "sekrit") {
+		t.Fatal("token printed")
 	}
 }
 

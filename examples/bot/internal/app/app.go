@@ -535,7 +535,10 @@ func kindOf(k parser.Kind) failover.Kind {
 // reporter adapts the Guard to ingest.Reporter (one server per App).
 type reporter struct{ g *poll.Guard }
 
+// Generation implements ingest.Reporter for the App's one server.
 func (r reporter) Generation(string) uint64 { return r.g.Generation() }
+
+// Report implements ingest.Reporter: the outcome goes to the machine.
 func (r reporter) Report(_ string, gen uint64, k parser.Kind, o failover.Outcome, reason string) {
 	r.g.Record(gen, kindOf(k), o, reason)
 }

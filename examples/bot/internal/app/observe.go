@@ -21,6 +21,7 @@ type observedStore struct {
 	app *App
 }
 
+// Commit implements ingest.Store: the store's Commit, then the counts.
 func (s *observedStore) Commit(ctx context.Context, imp *ingest.Import) error {
 	err := s.Store.Commit(ctx, imp)
 	if err != nil {
@@ -45,6 +46,7 @@ type observedTracker struct {
 	app *App
 }
 
+// Fail implements tracker.Tracker and counts the failure.
 func (t *observedTracker) Fail(ctx context.Context, c tracker.Claim, reason string, retryAt time.Time) (tracker.State, error) {
 	st, err := t.Tracker.Fail(ctx, c, reason, retryAt)
 	if err == nil {
@@ -59,6 +61,7 @@ func (t *observedTracker) Fail(ctx context.Context, c tracker.Claim, reason stri
 	return st, err
 }
 
+// Quarantine implements tracker.Tracker and counts the quarantine.
 func (t *observedTracker) Quarantine(ctx context.Context, c tracker.Claim, reason string) error {
 	err := t.Tracker.Quarantine(ctx, c, reason)
 	if err == nil {
@@ -75,6 +78,7 @@ type countingPublisher struct {
 	metrics *health.Metrics
 }
 
+// Publish implements ingest.Publisher and counts the outcome.
 func (p *countingPublisher) Publish(ctx context.Context, nonce string, post ingest.Post) (string, error) {
 	id, err := p.inner.Publish(ctx, nonce, post)
 	switch {

@@ -296,6 +296,7 @@ func (f *FakeDiscord) NextID() string {
 
 type rewrite struct{ target *url.URL }
 
+// RoundTrip sends r to the fake, keeping its path and query.
 func (rt rewrite) RoundTrip(r *http.Request) (*http.Response, error) {
 	r2 := r.Clone(r.Context())
 	r2.URL.Scheme = rt.target.Scheme

@@ -32,6 +32,7 @@ type RetryAfterError struct {
 	After time.Duration
 }
 
+// Error says how long to wait.
 func (e *RetryAfterError) Error() string {
 	return "discord: rate limited, retry after " + e.After.String()
 }

@@ -119,7 +119,10 @@ type modeSeconds struct {
 	desc *prometheus.Desc
 }
 
+// Describe implements prometheus.Collector.
 func (c *modeSeconds) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+// Collect implements prometheus.Collector: one sample per mode.
 func (c *modeSeconds) Collect(ch chan<- prometheus.Metric) {
 	w, p := c.f()
 	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, w, ModeWebhook)
