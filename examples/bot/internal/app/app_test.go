@@ -103,6 +103,7 @@ func TestAppOverHTTP(t *testing.T) {
 	icfg.ArchiveDir = filepath.Join(t.TempDir(), "archive")
 	icfg.MaxAttempts = 1
 	icfg.RetryEvery = 50 * time.Millisecond
+	icfg.DeferMin, icfg.DeferMax = 50*time.Millisecond, time.Second // an endstats file listed before its round
 	snd := ingest.DefaultSenderConfig()
 	snd.PollEvery = 50 * time.Millisecond
 	pub := discord.NewPublisher(sess)
