@@ -1,6 +1,7 @@
 package ingest_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -96,5 +97,28 @@ func TestSenderGivesUp(t *testing.T) {
 				t.Fatalf("after retry: sent %d, want 1", n)
 			}
 		})
+	}
+}
+
+// Run drains on Notify (the pipeline's commit) and stops with ctx.
+func TestSenderRun(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(iceR1, iceR2)
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { e.snd.Run(ctx, time.Second); close(done) }()
+	e.want(iceR1, source.ViaWebhook, ingest.Imported) // Deps.Notify wakes Run
+	e.want(iceR2, source.ViaWebhook, ingest.Imported)
+	for {
+		if total, _ := e.pub.sends(); total == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done
+	b, err := e.st.OutboxBacklog(e.ctx)
+	if err != nil || b.Sent != 2 || b.Pending != 0 {
+		t.Errorf("backlog %+v, %v", b, err)
 	}
 }
