@@ -7,6 +7,7 @@ import (
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source/webhook"
 )
 
@@ -36,7 +37,7 @@ func Example_ownBot() {
 			gen := machine.Generation() // stamp the work when it starts
 			// ... fetch, parse and store ev.Name here; then report the outcome:
 			kind := failover.KindStats
-			if ev.Name.Kind.String() == "endstats" {
+			if ev.Name.Kind == parser.KindEndstats {
 				kind = failover.KindEndstats
 			}
 			res := machine.Record(gen, kind, failover.Success, "")
