@@ -29,7 +29,7 @@ type fakeDiscord struct {
 	handler func(w http.ResponseWriter, r *http.Request, n int)
 }
 
-func newFakeDiscord(t *testing.T, h func(w http.ResponseWriter, r *http.Request, n int)) (*fakeDiscord, *discordgo.Session) {
+func newFakeDiscord(t testing.TB, h func(w http.ResponseWriter, r *http.Request, n int)) (*fakeDiscord, *discordgo.Session) {
 	t.Helper()
 	f := &fakeDiscord{handler: h}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
