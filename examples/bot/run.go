@@ -118,10 +118,9 @@ func runBot(ctx context.Context, cfg config.Config, icfg ingest.Config, log *slo
 	var readies atomic.Int32
 	sess.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
 		if m.ChannelID == cfg.Webhook.ControlChannelID {
-			a.HandleMessage(m)
-			return
+			a.HandleMessage(m) // webhook triggers; anything else is ignored there
 		}
-		cmds.OnMessage(s, m)
+		cmds.OnMessage(s, m) // commands from people, in any channel; webhooks and bots are ignored
 	})
 	sess.AddHandler(cmds.OnInteraction)
 	sess.AddHandler(func(s *discordgo.Session, r *discordgo.Ready) {

@@ -40,7 +40,8 @@ func (s *observedStore) Commit(ctx context.Context, imp *ingest.Import) error {
 	return nil
 }
 
-// observedTracker counts failures and quarantines by path.
+// observedTracker counts failures and quarantines by path (the pipeline
+// logs them).
 type observedTracker struct {
 	tracker.Tracker
 	app *App
@@ -56,7 +57,6 @@ func (t *observedTracker) Fail(ctx context.Context, c tracker.Claim, reason stri
 		}
 		t.app.metrics.Files.WithLabelValues(c.Via, outcome).Inc()
 		t.app.last.Processed(health.LastFile{Name: c.Name, Via: c.Via, Outcome: outcome, At: t.app.clock.Now()})
-		t.app.log.Warn("file failed", "file", c.Name, "via", c.Via, "state", string(st), "reason", reason)
 	}
 	return st, err
 }
@@ -67,7 +67,6 @@ func (t *observedTracker) Quarantine(ctx context.Context, c tracker.Claim, reaso
 	if err == nil {
 		t.app.metrics.Files.WithLabelValues(c.Via, "quarantined").Inc()
 		t.app.last.Processed(health.LastFile{Name: c.Name, Via: c.Via, Outcome: "quarantined", At: t.app.clock.Now()})
-		t.app.log.Warn("file quarantined", "file", c.Name, "via", c.Via, "reason", reason)
 	}
 	return err
 }
