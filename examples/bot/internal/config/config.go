@@ -106,8 +106,8 @@ type Config struct {
 	webhookErr, sshErr error
 }
 
-// Default returns the defaults; Token, GuildID and the channels are unset.
-func Default() Config {
+// DefaultConfig returns the defaults; Token, GuildID and the channels are unset.
+func DefaultConfig() Config {
 	loc, _ := time.LoadLocation(DefaultTimezone)
 	return Config{
 		Server: DefaultServer, DBPath: DefaultDBPath, HealthAddr: DefaultHealthAddr,
@@ -163,7 +163,7 @@ const (
 // some commands need them.
 // A parse problem names the variable; it never echoes a secret's value.
 func FromEnv(lookup func(string) (string, bool)) (Config, error) {
-	c := Default()
+	c := DefaultConfig()
 	var errs []error
 	get := func(k string) string {
 		v, _ := lookup(k)
