@@ -40,8 +40,7 @@ const BusyTimeout = 10 * time.Second
 // DSN returns the data source name Open uses for the file at path: WAL
 // journal (readers never block the writer), synchronous=NORMAL (safe with
 // WAL: a power cut can lose the last transactions but never corrupts),
-// foreign keys on, a 16 MiB page cache per connection, a busy timeout, and
-// immediate transactions (a write transaction takes the write lock at
+// foreign keys on, a busy timeout, and immediate transactions (a write transaction takes the write lock at
 // BEGIN, so two writers queue on the busy timeout instead of one failing at
 // its first write).
 func DSN(path string) string {
@@ -50,7 +49,6 @@ func DSN(path string) string {
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "foreign_keys(1)")
-	q.Add("_pragma", "cache_size(-16384)")
 	q.Set("_txlock", "immediate")
 	return "file:" + path + "?" + q.Encode()
 }
