@@ -40,9 +40,9 @@ const BusyTimeout = 10 * time.Second
 // DSN returns the data source name Open uses for the file at path: WAL
 // journal (readers never block the writer), synchronous=NORMAL (safe with
 // WAL: a power cut can lose the last transactions but never corrupts),
-// foreign keys on, a busy timeout, and immediate transactions (a write transaction takes the write lock at
-// BEGIN, so two writers queue on the busy timeout instead of one failing at
-// its first write).
+// foreign keys on, a busy timeout, and immediate transactions (a write
+// transaction takes the write lock at BEGIN, so two writers queue on the
+// busy timeout instead of one failing at its first write).
 func DSN(path string) string {
 	q := url.Values{}
 	q.Add("_pragma", "busy_timeout("+strconv.Itoa(int(BusyTimeout/time.Millisecond))+")")
