@@ -122,8 +122,10 @@ type App struct {
 	// runs in the goroutine that called Record or Tick) to one goroutine
 	// that stores them and posts alerts, so a slow database or Discord
 	// never holds up the pipeline or the poller.
+	resultsMu   sync.Mutex // guards sending on results against Close
 	results     chan failover.Result
 	resultsDone chan struct{}
+	closed      bool
 	closeOnce   sync.Once
 }
 
@@ -314,7 +316,10 @@ func (a *App) Run(ctx context.Context) error {
 func (a *App) Close() error {
 	var err error
 	a.closeOnce.Do(func() {
+		a.resultsMu.Lock()
+		a.closed = true
 		close(a.results)
+		a.resultsMu.Unlock()
 		<-a.resultsDone
 		a.saveSnapshot()
 		err = a.db.DB().Close()
@@ -465,6 +470,11 @@ func (a *App) onResult(r failover.Result) {
 	}
 	for _, al := range r.Alerts {
 		a.log.Warn("failover alert", "kind", al.Kind.String(), "reason", al.Reason)
+	}
+	a.resultsMu.Lock()
+	defer a.resultsMu.Unlock()
+	if a.closed { // a late Discord message after shutdown
+		return
 	}
 	select {
 	case a.results <- r:

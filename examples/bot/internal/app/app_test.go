@@ -239,3 +239,51 @@ func get(t *testing.T, url string) (int, string) {
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestLateMessageAfterClose: a Discord message handled after the App
+// stopped (the gateway closes after Run returns) must not panic.
+func TestLateMessageAfterClose(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	srv := sftptest.Start(t, dir)
+	host, portStr, _ := net.SplitHostPort(srv.Addr())
+	port, _ := strconv.Atoi(portStr)
+	scfg := sftp.DefaultConfig()
+	scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = host, port, "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
+	client, err := sftp.NewClient(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	wcfg := webhook.DefaultConfig()
+	wcfg.ControlChannelID, wcfg.Whitelist, wcfg.FileRate = "200", []string{"600"}, 1
+	icfg := ingest.DefaultConfig()
+	icfg.ArchiveDir = filepath.Join(t.TempDir(), "archive")
+	a, err := app.New(app.Options{DBPath: filepath.Join(t.TempDir(), "late.db"), Failover: failover.DefaultConfig(),
+		Schedule: failover.DefaultScheduleConfig(), Webhook: wcfg, Ingest: icfg, Sender: ingest.DefaultSenderConfig(),
+		Remote: client, Publisher: &ingest.ConsolePublisher{W: io.Discard}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // push proves healthy: polling off, so the next failure is a transition
+		a.Guard().Record(0, failover.KindStats, failover.Success, "")
+	}
+	if a.Guard().Mode() != failover.PollingOff {
+		t.Fatal("polling still on")
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i, name := range []string{"2026-01-15-222119-te_escape2-round-1.txt", "2026-01-15-223840-te_escape2-round-2.txt"} {
+		d := a.HandleMessage(&discordgo.MessageCreate{Message: &discordgo.Message{
+			ID: strconv.Itoa(100 + i), ChannelID: "200", WebhookID: "600", Content: "📊 `" + name + "`",
+			Author: &discordgo.User{ID: "600", Username: "ET:Legacy Stats", Bot: true},
+		}})
+		if i == 1 && len(d.RateLimited) != 1 {
+			t.Fatalf("second trigger not rate limited: %+v", d)
+		}
+	}
+	if a.Guard().Mode() != failover.PollingOn {
+		t.Fatal("the rate-limited trigger did not turn polling on")
+	}
+}
