@@ -415,9 +415,12 @@ func (r *run) faults(ctx context.Context, sim *gamesim.Sim, start time.Time, nig
 	r.printf("[%s] the notifier is back (polling must stop once the webhook proves healthy)\n", r.clock.Now().In(r.loc).Format("15:04"))
 }
 
+// statusLine prints which path is active and the counts whenever they
+// change, and at least every ten status periods.
 func (r *run) statusLine(ctx context.Context, a *app.App) {
 	t := time.NewTicker(r.opts.StatusEvery)
 	defer t.Stop()
+	last, quiet := "", 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -437,9 +440,13 @@ func (r *run) statusLine(ctx context.Context, a *app.App) {
 		if !r.notifierUp() {
 			notifier = "DOWN"
 		}
-		r.printf("-- [%s] path: %s | written %d, imported %d, quarantined %d | failovers %d, recoveries %d | notifier %s\n",
-			r.clock.Now().In(r.loc).Format("15:04"), mode, n, counts[tracker.StateDone], counts[tracker.StateQuarantined],
-			st.Failovers, st.Recoveries, notifier)
+		line := fmt.Sprintf("path: %s | written %d, imported %d, quarantined %d | failovers %d, recoveries %d | notifier %s",
+			mode, n, counts[tracker.StateDone], counts[tracker.StateQuarantined], st.Failovers, st.Recoveries, notifier)
+		if quiet++; line == last && quiet < 10 {
+			continue
+		}
+		last, quiet = line, 0
+		r.printf("-- [%s] %s\n", r.clock.Now().In(r.loc).Format("15:04"), line)
 	}
 }
 
