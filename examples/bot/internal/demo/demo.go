@@ -49,7 +49,8 @@ type Options struct {
 	Logger *slog.Logger
 	// Seed makes the simulated rounds reproducible (default 1).
 	Seed uint64
-	// StatusEvery is the real-time period of the status line (default 2 s).
+	// StatusEvery is how often the status line is checked, in real time
+	// (default 0.5 s); it is printed when it changed, else every 20 checks.
 	StatusEvery time.Duration
 }
 
@@ -135,7 +136,7 @@ func Run(ctx context.Context, opts Options) (Summary, error) {
 		opts.Seed = 1
 	}
 	if opts.StatusEvery <= 0 {
-		opts.StatusEvery = 2 * time.Second
+		opts.StatusEvery = 500 * time.Millisecond
 	}
 	r := &run{opts: opts, out: opts.Console, log: opts.Logger, posts: map[string]int{}}
 	if r.out == nil {
@@ -416,7 +417,7 @@ func (r *run) faults(ctx context.Context, sim *gamesim.Sim, start time.Time, nig
 }
 
 // statusLine prints which path is active and the counts whenever they
-// change, and at least every ten status periods.
+// change, and at least every twenty status periods.
 func (r *run) statusLine(ctx context.Context, a *app.App) {
 	t := time.NewTicker(r.opts.StatusEvery)
 	defer t.Stop()
@@ -442,7 +443,7 @@ func (r *run) statusLine(ctx context.Context, a *app.App) {
 		}
 		line := fmt.Sprintf("path: %s | written %d, imported %d, quarantined %d | failovers %d, recoveries %d | notifier %s",
 			mode, n, counts[tracker.StateDone], counts[tracker.StateQuarantined], st.Failovers, st.Recoveries, notifier)
-		if quiet++; line == last && quiet < 10 {
+		if quiet++; line == last && quiet < 20 {
 			continue
 		}
 		last, quiet = line, 0
