@@ -83,6 +83,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		files    int
 		kills    int
 		replays  int
+		lost     int
+		orphans  int
+		unlinked int
 		cuts     int64
 		longest  time.Duration
 		harnErrs int
@@ -102,6 +105,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 				files += res.Files
 				kills += res.Kills
 				replays += res.Replays
+				lost += res.ReplaysAfterLostReply
+				orphans += res.OrphanPosts
+				unlinked += res.UnlinkedEndstats
 				cuts += res.MidReadCuts
 				longest = max(longest, res.Elapsed)
 				switch {
@@ -145,8 +151,9 @@ feed:
 	for _, k := range keys {
 		fl = append(fl, fmt.Sprintf("%s %d", k, faults[k]))
 	}
-	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v): %d files, %d kills, %d mid-read cuts, %d nonce replays; faults: %s\n",
-		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), files, kills, cuts, replays, strings.Join(fl, ", "))
+	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v): %d files, %d kills, %d mid-read cuts, %d nonce replays (%d after a lost reply, %d by a later worker); faults: %s\n",
+		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), files, kills, cuts, replays, lost, replays-lost, strings.Join(fl, ", "))
+	fmt.Fprintf(stdout, "chaos: allowed by design: %d round-2 posts with cumulative figures (round 1 late), %d awards stored unlinked (round late)\n", orphans, unlinked)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "chaos: interrupted after %d of %d runs\n", done, *runs)
 	}

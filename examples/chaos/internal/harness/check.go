@@ -82,8 +82,13 @@ func (r *run) check() []string {
 		}
 		orows.Close()
 	}
+	if err := r.db.QueryRow(`SELECT
+		(SELECT COUNT(*) FROM outbox WHERE kind = 'round' AND json_extract(payload, '$.orphan')),
+		(SELECT COUNT(*) FROM endstats WHERE round_id IS NULL)`).Scan(&r.res.OrphanPosts, &r.res.UnlinkedEndstats); err != nil {
+		bad("count orphans: %v", err)
+	}
 	msgs, replays, dprobs := r.dc.snapshot()
-	r.res.Replays = replays
+	r.res.Replays, r.res.ReplaysAfterLostReply = replays[0], replays[1]
 	probs = append(probs, dprobs...)
 
 	want := map[string]bool{}

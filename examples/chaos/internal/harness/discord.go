@@ -27,7 +27,8 @@ type discord struct {
 	lose        int // next posts whose reply is lost
 	nextID      int64
 	msgs        map[string]*message // by nonce
-	replays     int
+	replays     int                 // re-publishes of a known nonce
+	replaysLost int                 // ... whose previous reply this stand-in lost
 	lostReplies int
 	outage503   int
 	problems    []string
@@ -102,6 +103,9 @@ func (d *discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m, ok := d.msgs[req.Nonce]
 	if ok {
 		d.replays++
+		if m.replyTo == 0 {
+			d.replaysLost++
+		}
 		if m.replyTo != 0 && m.replyTo == worker {
 			d.problems = append(d.problems, fmt.Sprintf("nonce %s (%s %s) published again by worker %d, which had received its reply (message %s): an outbox row was sent twice",
 				req.Nonce, req.Post.Kind, req.Post.File, worker, m.ID))
@@ -136,13 +140,14 @@ func (d *discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	json.NewEncoder(w).Encode(PostReply{ID: id})
 }
 
-// snapshot returns the created messages by nonce and the counters.
-func (d *discord) snapshot() (map[string]message, int, []string) {
+// snapshot returns the created messages by nonce, the replays (total, and
+// after a lost reply) and the problems found.
+func (d *discord) snapshot() (map[string]message, [2]int, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	out := make(map[string]message, len(d.msgs))
 	for k, v := range d.msgs {
 		out[k] = *v
 	}
-	return out, d.replays, append([]string(nil), d.problems...)
+	return out, [2]int{d.replays, d.replaysLost}, append([]string(nil), d.problems...)
 }

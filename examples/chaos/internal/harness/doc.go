@@ -20,8 +20,9 @@
 // in the middle of a server reply (the proxy forwards half a chunk and
 // closes), the SSH server stopped and restarted, keepalives unanswered, the
 // SQLite write lock held from a second connection, the worker SIGKILLed and
-// restarted (every run has at least one), Discord answering 503, and posts
-// made whose replies are lost. Wall-clock timing decides how the schedule
+// restarted (every run has at least one), a second worker on the same
+// database for a while (a restart that overlaps the old process), Discord
+// answering 503, and posts made whose replies are lost. Wall-clock timing decides how the schedule
 // interleaves with the workers, so a seed replays the same faults but not
 // always the same interleaving.
 //

@@ -28,10 +28,11 @@ const (
 	ActKill                        // SIGKILL the worker; a new one starts after Dur
 	ActOutage                      // Discord answers 503 for Dur
 	ActLostReply                   // Discord makes the next N posts but their replies are lost
+	ActTwin                        // a second worker runs on the same database for Dur, then is SIGKILLed
 )
 
 var actionNames = [...]string{"write", "message", "ssh-cut", "ssh-cut-mid-read", "ssh-restart", "ssh-stall",
-	"sqlite-busy", "kill", "discord-outage", "discord-lost-reply"}
+	"sqlite-busy", "kill", "discord-outage", "discord-lost-reply", "twin-worker"}
 
 // String returns the action's name.
 func (k ActionKind) String() string {
@@ -74,7 +75,7 @@ type Plan struct {
 var faultKinds = []struct {
 	k ActionKind
 	w int
-}{{ActCut, 3}, {ActCutRead, 3}, {ActRestart, 2}, {ActStall, 1}, {ActBusy, 3}, {ActKill, 3}, {ActOutage, 2}, {ActLostReply, 2}}
+}{{ActCut, 3}, {ActCutRead, 3}, {ActRestart, 2}, {ActStall, 1}, {ActBusy, 3}, {ActKill, 3}, {ActOutage, 2}, {ActLostReply, 2}, {ActTwin, 2}}
 
 // NewPlan draws a schedule from seed. The file names are dated the day
 // before today (inside the lookback), so a seed replays the same schedule
@@ -91,7 +92,7 @@ func NewPlan(seed uint64, today time.Time) *Plan {
 	msg := 0
 	newID := func() string {
 		msg++
-		return fmt.Sprintf("%d%05d", 1300000000000000000+seed%1000000000*1000, msg)
+		return fmt.Sprint(uint64(1300000000000000000) + seed%1000000*1000 + uint64(msg))
 	}
 	at := 50 * time.Millisecond
 	var msgs []Action
@@ -164,6 +165,11 @@ func NewPlan(seed uint64, today time.Time) *Plan {
 			a.Dur = time.Duration(300+rng.IntN(700)) * time.Millisecond
 		case ActBusy:
 			a.Dur = time.Duration(50+rng.IntN(600)) * time.Millisecond
+			if rng.IntN(5) == 0 { // longer than the claim lease
+				a.Dur = time.Duration(1200+rng.IntN(800)) * time.Millisecond
+			}
+		case ActTwin:
+			a.Dur = time.Duration(200+rng.IntN(1000)) * time.Millisecond
 		case ActKill:
 			a.Dur = time.Duration(rng.IntN(300)) * time.Millisecond
 		case ActOutage:

@@ -59,9 +59,19 @@ type Result struct {
 	// webhook messages sent while no worker was up (lost with it).
 	Skipped, LostMessages int
 	MidReadCuts           int64
-	Replays               int // re-publishes of a nonce (deduplicated by it)
-	Elapsed, Drain        time.Duration
-	Problems              []string
+	// Replays are re-publishes of a nonce (Discord returned the first
+	// message); ReplaysAfterLostReply those whose earlier reply was lost,
+	// the others came from a worker started after the one that got the
+	// reply (killed before it recorded the message ID).
+	Replays, ReplaysAfterLostReply int
+	// OrphanPosts are round-2 posts made with cumulative figures (the
+	// round 1 was not stored within R1_WAIT; it was linked later), and
+	// UnlinkedEndstats awards stored without their round (ENDSTATS_WAIT
+	// passed first). Both are allowed by the design; they measure how
+	// often the faults beat the waits.
+	OrphanPosts, UnlinkedEndstats int
+	Elapsed, Drain                time.Duration
+	Problems                      []string
 	// Dir is the run's folder when kept.
 	Dir string
 }
@@ -384,7 +394,9 @@ func (r *run) execute(ctx context.Context) error {
 				continue
 			}
 			w.kill()
+			r.mu.Lock()
 			r.res.Kills++
+			r.mu.Unlock()
 			r.logf("worker %d killed; next in %v", w.id, a.Dur)
 			bg.Go(func() {
 				time.Sleep(a.Dur)
@@ -397,6 +409,22 @@ func (r *run) execute(ctx context.Context) error {
 				}
 				r.mu.Lock()
 				r.cur = nw
+				r.mu.Unlock()
+			})
+		case ActTwin:
+			bg.Go(func() {
+				tw, err := r.start(false)
+				if err != nil {
+					errMu.Lock()
+					bgErr = errors.Join(bgErr, err)
+					errMu.Unlock()
+					return
+				}
+				r.logf("twin worker %d runs for %v", tw.id, a.Dur)
+				time.Sleep(a.Dur)
+				tw.kill()
+				r.mu.Lock()
+				r.res.Kills++
 				r.mu.Unlock()
 			})
 		case ActOutage:
