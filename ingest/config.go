@@ -47,6 +47,12 @@ type Config struct {
 	// DeferMin and DeferMax bound the wait between tries of a deferred file
 	// (half its age so far, within these bounds, never past its deadline).
 	DeferMin, DeferMax time.Duration
+	// NotFoundGrace: a file its source does not find within this time of
+	// being first seen is retried without counting an attempt (a name can
+	// be announced before the file is visible); later, "not found" counts.
+	// Failures of the source itself (connection down, dial errors) never
+	// count, whatever their duration. NOT_FOUND_GRACE.
+	NotFoundGrace time.Duration
 	// RetryEvery is how often Run looks for files due for a retry.
 	RetryEvery time.Duration
 	// ShutdownGrace bounds how long shutdown waits for running files and
@@ -63,6 +69,8 @@ const (
 	DefaultQueueSize    = 1024
 	DefaultR1Wait       = 2 * time.Minute
 	DefaultEndstatsWait = 30 * time.Minute
+	// DefaultNotFoundGrace is Config.NotFoundGrace's default.
+	DefaultNotFoundGrace = 10 * time.Minute
 )
 
 // DefaultConfig returns the defaults.
@@ -81,6 +89,7 @@ func DefaultConfig() Config {
 		RetryMax:      10 * time.Minute,
 		DeferMin:      5 * time.Second,
 		DeferMax:      5 * time.Minute,
+		NotFoundGrace: DefaultNotFoundGrace,
 		RetryEvery:    5 * time.Second,
 		ShutdownGrace: 10 * time.Second,
 	}
@@ -122,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.DeferMin <= 0 || c.DeferMax < c.DeferMin {
 		bad("defer backoff %v..%v: need 0 < min <= max", c.DeferMin, c.DeferMax)
+	}
+	if c.NotFoundGrace < 0 {
+		bad("NOT_FOUND_GRACE %v: must not be negative", c.NotFoundGrace)
 	}
 	if c.RetryEvery <= 0 {
 		bad("retry interval %v: must be positive", c.RetryEvery)
@@ -190,6 +202,7 @@ func (c Config) FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	}
 	dur("R1_WAIT", &c.R1Wait)
 	dur("ENDSTATS_WAIT", &c.EndstatsWait)
+	dur("NOT_FOUND_GRACE", &c.NotFoundGrace)
 	if v, ok := lookup("PARSER_MODE"); ok {
 		switch strings.ToLower(strings.TrimSpace(v)) {
 		case "native", "":

@@ -20,14 +20,16 @@ func TestConfigFromEnv(t *testing.T) {
 		{"all set", map[string]string{
 			"ARCHIVE_DIR": "/var/lib/roundfeed/archive", "ARCHIVE_FSYNC": "true", "LOOKBACK": "3d", "MAX_ATTEMPTS": "7", "LEASE": "90s",
 			"WORKERS": "2", "MAX_FILE_SIZE": "8MiB", "R1_WAIT": "5m", "ENDSTATS_WAIT": "1h", "PARSER_MODE": "compat",
+			"NOT_FOUND_GRACE": "3m",
 		}, func(c ingest.Config) bool {
 			return c.ArchiveDir == "/var/lib/roundfeed/archive" && c.ArchiveFsync && c.Lookback == 72*time.Hour && c.MaxAttempts == 7 &&
 				c.Lease == 90*time.Second && c.Workers == 2 && c.MaxFileSize == 8<<20 && c.R1Wait == 5*time.Minute &&
-				c.EndstatsWait == time.Hour && c.Parser.Mode == parser.Compat
+				c.EndstatsWait == time.Hour && c.Parser.Mode == parser.Compat && c.NotFoundGrace == 3*time.Minute
 		}, nil},
 		{"bad values all reported", map[string]string{
 			"ARCHIVE_FSYNC": "maybe", "LOOKBACK": "a week", "MAX_ATTEMPTS": "five", "MAX_FILE_SIZE": "4 MB", "PARSER_MODE": "strict",
-		}, nil, []string{"ARCHIVE_FSYNC", "LOOKBACK", "MAX_ATTEMPTS", "MAX_FILE_SIZE", "PARSER_MODE"}},
+			"NOT_FOUND_GRACE": "soon",
+		}, nil, []string{"ARCHIVE_FSYNC", "LOOKBACK", "MAX_ATTEMPTS", "MAX_FILE_SIZE", "PARSER_MODE", "NOT_FOUND_GRACE"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -37,6 +37,18 @@
 // every few seconds; after MAX_ATTEMPTS the file is quarantined with its
 // last error (a parse error names the file and line).
 //
+// Only failures that are the file's count as attempts: parse errors, an
+// oversized file, archive and store errors. A failure of the source (the
+// SFTP connection down, a dial or handshake error, a deadline while
+// connecting) is not the file's fault: the claim is given back without
+// counting (tracker.Postponer records why), retried after half the file's
+// age within 10 s..10 min, and at once when the source next answers a
+// fetch. Its budget is the lookback window, so a long SSH outage never
+// quarantines a good file. "Not found" is treated the same way for
+// NOT_FOUND_GRACE after the file was first seen, then counts. A webhook
+// file whose fetch fails still reports Failure to the machine (polling
+// turns on, which is the safe side even though the push path worked).
+//
 // Outcomes of events with Via webhook go to the Reporter: Success when
 // stored, Failure (fetch, parse, store, too large) with a reason, Deferred
 // when waiting; duplicates report nothing.
@@ -54,6 +66,7 @@
 //	| MAX_FILE_SIZE  | 4194304 (4MiB)  | larger files are refused unread and quarantined            |
 //	| R1_WAIT        | 2m              | a round 2 waits this long for its round 1, then orphan     |
 //	| ENDSTATS_WAIT  | 30m             | an endstats file waits this long for its round, then alone |
+//	| NOT_FOUND_GRACE| 10m             | "not found" on the source costs no attempt this long       |
 //	| PARSER_MODE    | native          | native or compat (reference reader parity)                 |
 //
 // Durations take Go syntax (90s, 2m) or days (7d); sizes bytes or KiB/MiB.

@@ -105,6 +105,34 @@ type env struct {
 	snd   *ingest.Sender
 	p     *ingest.Pipeline
 	cfg   ingest.Config
+	src   *outageFetcher // the folder's fetcher, with a switchable outage
+}
+
+// outageFetcher is a source.Fetcher over a folder that fails every fetch
+// with err while err is set (a source outage), counting the fetches.
+type outageFetcher struct {
+	inner   source.Fetcher
+	mu      sync.Mutex
+	err     error
+	fetches int
+}
+
+func (f *outageFetcher) Fetch(ctx context.Context, name parser.FileName) ([]byte, error) {
+	f.mu.Lock()
+	err := f.err
+	f.fetches++
+	f.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("sftp: fetch %s: %w", name.Raw, err)
+	}
+	return f.inner.Fetch(ctx, name)
+}
+
+// down starts (err != nil) or ends (nil) an outage.
+func (f *outageFetcher) down(err error) {
+	f.mu.Lock()
+	f.err = err
+	f.mu.Unlock()
 }
 
 var epoch = time.Date(2026, 1, 15, 23, 30, 0, 0, time.UTC)
@@ -132,6 +160,7 @@ func newEnv(t *testing.T, mod func(*ingest.Config)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.src = &outageFetcher{inner: ingest.DirFetcher{Dir: e.dir, MaxSize: e.cfg.MaxFileSize}}
 	e.snd, err = ingest.NewSender(ingest.DefaultSenderConfig(), e.st, e.pub, nil, e.clock.Now)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +168,7 @@ func newEnv(t *testing.T, mod func(*ingest.Config)) *env {
 	e.p, err = ingest.New(e.cfg, ingest.Deps{
 		Tracker:  e.tr,
 		Store:    e.st,
-		Fetchers: map[string]source.Fetcher{"main": ingest.DirFetcher{Dir: e.dir, MaxSize: e.cfg.MaxFileSize}},
+		Fetchers: map[string]source.Fetcher{"main": e.src},
 		Reporter: e.rep,
 		Notify:   e.snd.Notify,
 		Now:      e.clock.Now,
@@ -235,5 +264,3 @@ func names(fs []genFile) []string {
 	}
 	return out
 }
-
-var _ = fmt.Sprint

@@ -61,8 +61,9 @@ type Pipeline struct {
 	stopping chan struct{}
 
 	mu       sync.Mutex
-	busy     map[fileKey]bool      // queued or running in this process
-	deferred map[fileKey]deferInfo // waiting for another file, for early retries
+	busy     map[fileKey]bool         // queued or running in this process
+	deferred map[fileKey]deferInfo    // waiting for another file, for early retries
+	waiting  map[fileKey]source.Event // postponed while their source failed, retried when it answers
 	closed   bool
 
 	m counters
@@ -120,6 +121,7 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 		stopping: make(chan struct{}),
 		busy:     make(map[fileKey]bool),
 		deferred: make(map[fileKey]deferInfo),
+		waiting:  make(map[fileKey]source.Event),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -297,6 +299,7 @@ func (p *Pipeline) runJob(ctx context.Context, j job) (res Result) {
 	defer func() { p.m.byStatus[res.Status].Add(1) }()
 	p.mu.Lock()
 	delete(p.deferred, fileKey{j.ev.Server, j.ev.Name.Raw})
+	delete(p.waiting, fileKey{j.ev.Server, j.ev.Name.Raw})
 	p.mu.Unlock()
 	if p.d.Fetchers[j.ev.Server] == nil {
 		return Result{Status: Failed, Reason: "unknown server", Err: fmt.Errorf("ingest: no fetcher for server %q", j.ev.Server)}
@@ -376,6 +379,12 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 			p.release(db, log, c, p.now().Add(p.cfg.DeferMin))
 			report(failover.Deferred, "file still being written")
 			return Result{Status: Deferred, Reason: "incomplete", Err: err}
+		case p.notFileFault(err, c):
+			// The push path delivered the name; the fetch path failed. The
+			// machine still hears a Failure (DESIGN: fetch failure ->
+			// Failure), which turns polling on: harmless, and the safe side.
+			report(failover.Failure, "fetch failed")
+			return p.postpone(db, log, c, ev, "fetch", err)
 		}
 		return p.fail(db, log, c, "fetch", err, report)
 	}
@@ -402,6 +411,16 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 	// the decision depends on in between, decide again.
 	for try := 1; ; try++ {
 		d, err := p.decide(ctx, db, imp)
+		if err != nil && ctx.Err() != nil {
+			p.release(db, log, c, time.Time{})
+			return Result{Status: Released, Reason: "shutdown", Err: err}
+		}
+		if err != nil && p.notFileFault(err, c) {
+			// A stored companion (an R1, an orphan R2) had to be fetched
+			// again and its source failed.
+			report(failover.Failure, "pair failed")
+			return p.postpone(db, log, c, ev, "pair", err)
+		}
 		if err != nil {
 			return p.fail(db, log, c, "pair", err, report)
 		}
@@ -572,11 +591,7 @@ func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName
 	if err == nil || !errors.Is(err, source.ErrNotFound) {
 		return data, err
 	}
-	f := p.d.Fetchers[server]
-	if f == nil {
-		return nil, fmt.Errorf("ingest: no fetcher for server %q", server)
-	}
-	data, err = f.Fetch(ctx, name)
+	data, err = p.fetch(ctx, server, name)
 	if err != nil {
 		return nil, err
 	}
@@ -592,7 +607,7 @@ func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName
 // refetch fetches a file from its source and archives it, falling back to
 // the archived copy when the source fails.
 func (p *Pipeline) refetch(ctx context.Context, server string, name parser.FileName) ([]byte, error) {
-	data, err := p.d.Fetchers[server].Fetch(ctx, name)
+	data, err := p.fetch(ctx, server, name)
 	if err == nil && int64(len(data)) > p.cfg.MaxFileSize {
 		err = fmt.Errorf("ingest: %s: %d bytes, limit %d: %w", name.Raw, len(data), p.cfg.MaxFileSize, source.ErrTooLarge)
 	}
@@ -617,17 +632,98 @@ func (p *Pipeline) loadStored(ctx context.Context, server string, c Candidate) (
 		return data, err
 	}
 	p.log.Warn("ingest: archived copy differs from the imported file; fetching again", "server", server, "file", c.Name.Raw)
-	f := p.d.Fetchers[server]
-	if f == nil {
-		return nil, fmt.Errorf("ingest: no fetcher for server %q", server)
-	}
-	if data, err = f.Fetch(ctx, c.Name); err != nil {
+	if data, err = p.fetch(ctx, server, c.Name); err != nil {
 		return nil, err
 	}
 	if digest(data) != c.SHA256 {
 		return nil, fmt.Errorf("ingest: %s changed on the server since its import", c.Name.Raw)
 	}
 	return data, p.archive.Write(server, c.Name, data)
+}
+
+// sourceError marks an error of the source (the Fetcher), as opposed to the
+// archive, the parser or the store: see notFileFault.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// fetch asks server's Fetcher for a file. Its errors are wrapped in
+// sourceError; a success retries at once the files postponed because this
+// source failed.
+func (p *Pipeline) fetch(ctx context.Context, server string, name parser.FileName) ([]byte, error) {
+	f := p.d.Fetchers[server]
+	if f == nil {
+		return nil, fmt.Errorf("ingest: no fetcher for server %q", server)
+	}
+	data, err := f.Fetch(ctx, name)
+	if err != nil {
+		return nil, &sourceError{err}
+	}
+	p.recovered(ctx, server)
+	return data, nil
+}
+
+// notFileFault reports whether err says nothing about the file itself, so
+// that the attempt must not count toward MaxAttempts: the source failed
+// (connection down, dial or handshake error, a deadline while connecting,
+// a file still being written), or the file was not found on its source
+// within NotFoundGrace of being first seen (a name announced before the
+// file is visible). Parse errors, ErrTooLarge, archive and store errors,
+// and a file still missing after the grace count as attempts.
+func (p *Pipeline) notFileFault(err error, c tracker.Claim) bool {
+	var se *sourceError
+	switch {
+	case !errors.As(err, &se), errors.Is(err, source.ErrTooLarge):
+		return false
+	case errors.Is(err, source.ErrNotFound):
+		return c.FirstSeen.IsZero() || p.now().Sub(c.FirstSeen) < p.cfg.NotFoundGrace
+	}
+	return true
+}
+
+// postpone gives the claim back without counting an attempt, after a
+// failure that is the source's, not the file's (notFileFault). The next try
+// comes after half the file's age so far, within RetryBase..RetryMax (a
+// backoff that needs no counter and survives restarts), or at once when the
+// source next answers a fetch. The budget is time, not attempts: the file
+// is retried until it leaves the lookback window, never quarantined for it.
+func (p *Pipeline) postpone(ctx context.Context, log *slog.Logger, c tracker.Claim, ev source.Event, stage string, err error) Result {
+	now := p.now()
+	next := now.Add(min(max(now.Sub(c.FirstSeen)/2, p.cfg.RetryBase), p.cfg.RetryMax))
+	reason := stage + " (source unavailable, not counted): " + err.Error()
+	var perr error
+	if pp, ok := p.d.Tracker.(tracker.Postponer); ok {
+		perr = pp.Postpone(ctx, c, reason, next)
+	} else {
+		perr = p.d.Tracker.Release(ctx, c, next)
+	}
+	if perr != nil {
+		log.Error("ingest: postpone", "err", perr, "reason", reason)
+		return Result{Status: Failed, Reason: stage + ": source unavailable", Err: err}
+	}
+	p.mu.Lock()
+	p.waiting[fileKey{ev.Server, ev.Name.Raw}] = ev
+	p.mu.Unlock()
+	log.Warn("ingest: source unavailable; retrying without counting an attempt", "stage", stage, "retry_at", next, "err", err)
+	return Result{Status: Failed, Reason: stage + ": source unavailable", Err: err}
+}
+
+// recovered retries at once the files of server postponed while its source
+// failed, now that it answered.
+func (p *Pipeline) recovered(ctx context.Context, server string) {
+	p.mu.Lock()
+	var kick []source.Event
+	for k, ev := range p.waiting {
+		if k.server == server {
+			kick = append(kick, ev)
+			delete(p.waiting, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, ev := range kick {
+		_ = p.submit(ctx, job{ev: ev, force: true, retry: true}, false)
+	}
 }
 
 func digest(b []byte) string {

@@ -3,11 +3,14 @@ package ingest_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -340,7 +343,9 @@ func TestOversizedFile(t *testing.T) {
 	}
 }
 
-// A missing file fails (an attempt) and is retried with backoff.
+// A missing file is retried with backoff; within NotFoundGrace of being
+// first seen it costs no attempt (the name can come before the file is
+// visible), after it every try counts and the file is quarantined.
 func TestMissingFileRetried(t *testing.T) {
 	e := newEnv(t, nil)
 	r := e.want(iceR1, source.ViaWebhook, ingest.Failed)
@@ -348,14 +353,117 @@ func TestMissingFileRetried(t *testing.T) {
 		t.Errorf("err = %v, want ErrNotFound", r.Err)
 	}
 	rec := e.record(iceR1)
-	if rec.State != tracker.StateFailed || !rec.RetryAt.Equal(epoch.Add(10*time.Second)) {
-		t.Fatalf("record = %+v, want failed until +10s", rec)
+	if rec.State != tracker.StatePending || rec.Attempts != 0 || !rec.RetryAt.Equal(epoch.Add(10*time.Second)) {
+		t.Fatalf("record = %+v, want pending, no attempt, until +10s", rec)
 	}
 	e.put(iceR1)
 	e.clock.Advance(10 * time.Second)
 	e.want(iceR1, source.ViaPoll, ingest.Imported)
 	if got := e.rep.outcomes(); !slices.Equal(got, []failover.Outcome{failover.Failure}) {
 		t.Errorf("reported %v, want only the webhook's failure", got)
+	}
+
+	// Never there: free tries for NotFoundGrace, then MaxAttempts counted ones.
+	e.process(iceR2, source.ViaPoll)
+	tries := 1
+	for e.record(iceR2).State != tracker.StateQuarantined {
+		e.clock.Advance(e.record(iceR2).RetryAt.Sub(e.clock.Now()))
+		e.process(iceR2, source.ViaPoll)
+		if tries++; tries > 100 {
+			t.Fatalf("not quarantined after %d tries: %+v", tries, e.record(iceR2))
+		}
+	}
+	rec = e.record(iceR2)
+	if rec.Attempts != e.cfg.MaxAttempts || rec.FirstSeen.Add(e.cfg.NotFoundGrace).After(rec.Updated) || tries <= e.cfg.MaxAttempts {
+		t.Errorf("after %d tries: %+v; want %d counted attempts, all after the grace", tries, rec, e.cfg.MaxAttempts)
+	}
+}
+
+// A source outage many attempts long (SSH down for 40 minutes: the old
+// rule quarantined after 5 tries, about 150 s) leaves a good file retrying
+// without counting attempts; it is imported once the source answers, and
+// the webhook's failure is reported once.
+func TestSourceOutageNotCounted(t *testing.T) {
+	outages := []struct {
+		name string
+		err  error
+	}{
+		{"connection refused", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}},
+		{"deadline while connecting", fmt.Errorf("connect: %w", context.DeadlineExceeded)},
+		{"still being written", fmt.Errorf("size 10: %w", source.ErrIncomplete)},
+		{"client closed", errors.New("sftp: client closed")},
+	}
+	for _, o := range outages {
+		t.Run(o.name, func(t *testing.T) {
+			e := newEnv(t, nil)
+			e.put(iceR1)
+			e.src.down(o.err)
+			start := e.clock.Now()
+			tries := 0
+			for e.clock.Now().Sub(start) < 40*time.Minute {
+				via := source.ViaPoll
+				if tries == 0 {
+					via = source.ViaWebhook
+				}
+				r := e.process(iceR1, via)
+				tries++
+				if r.Status != ingest.Failed && r.Status != ingest.Deferred {
+					t.Fatalf("try %d at +%v: %s (%s, %v), want failed or deferred", tries, e.clock.Now().Sub(start), r.Status, r.Reason, r.Err)
+				}
+				rec := e.record(iceR1)
+				if rec.State != tracker.StatePending || rec.Attempts != 0 || !rec.RetryAt.After(e.clock.Now()) {
+					t.Fatalf("try %d: record %+v, want pending, no attempt, a retry time ahead", tries, rec)
+				}
+				if rec.RetryAt.Sub(e.clock.Now()) > e.cfg.RetryMax {
+					t.Fatalf("try %d: retry in %v, over RetryMax", tries, rec.RetryAt.Sub(e.clock.Now()))
+				}
+				e.clock.Advance(rec.RetryAt.Sub(e.clock.Now()))
+			}
+			if tries < 3*e.cfg.MaxAttempts {
+				t.Errorf("only %d tries in the outage", tries)
+			}
+			e.src.down(nil)
+			e.want(iceR1, source.ViaPoll, ingest.Imported)
+			// The first (webhook) try reports; retries report only a
+			// success, and the final try here is a poll's.
+			want := []failover.Outcome{failover.Failure}
+			if errors.Is(o.err, source.ErrIncomplete) {
+				want = []failover.Outcome{failover.Deferred}
+			}
+			if got := e.rep.outcomes(); !slices.Equal(got, want) {
+				t.Errorf("reported %v, want %v", got, want)
+			}
+			t.Logf("%d tries in 40 min", tries)
+		})
+	}
+}
+
+// Files postponed by an outage are retried as soon as the source answers
+// another fetch, not at their (backed-off) retry time.
+func TestSourceRecoveryRetriesAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(iceR1, iceR2)
+	e.src.down(&net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
+	e.want(iceR1, source.ViaPoll, ingest.Failed)
+	e.clock.Advance(10 * time.Minute) // a long outage; the file's own retry is far
+	e.want(iceR1, source.ViaPoll, ingest.Failed)
+	if d := e.record(iceR1).RetryAt.Sub(e.clock.Now()); d < time.Minute {
+		t.Fatalf("retry in %v; the test needs a retry time well ahead", d)
+	}
+	e.src.down(nil)
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { e.p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if err := e.p.Submit(ctx, event(t, iceR2, source.ViaPoll)); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for e.record(iceR1).State != tracker.StateDone {
+		if time.Now().After(deadline) {
+			t.Fatalf("postponed file not retried after the source recovered: %+v", e.record(iceR1))
+		}
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 

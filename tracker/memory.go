@@ -27,8 +27,9 @@ func NewMemory(cfg Config) (*Memory, error) {
 }
 
 var (
-	_ Tracker = (*Memory)(nil)
-	_ Counter = (*Memory)(nil)
+	_ Tracker   = (*Memory)(nil)
+	_ Counter   = (*Memory)(nil)
+	_ Postponer = (*Memory)(nil)
 )
 
 // Claim implements Tracker.
@@ -142,6 +143,15 @@ func (t *Memory) Release(ctx context.Context, c Claim, retryAt time.Time) error 
 	return t.settle(ctx, "release", c, func(rec *Record, now time.Time) {
 		rec.State = StatePending
 		rec.RetryAt = retryAt
+	})
+}
+
+// Postpone implements Postponer.
+func (t *Memory) Postpone(ctx context.Context, c Claim, reason string, retryAt time.Time) error {
+	return t.settle(ctx, "postpone", c, func(rec *Record, now time.Time) {
+		rec.State = StatePending
+		rec.RetryAt = retryAt
+		rec.LastError = reason
 	})
 }
 

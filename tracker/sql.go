@@ -77,6 +77,7 @@ const maxDoneCache = 200_000
 var _ Tracker = (*SQL)(nil)
 var _ DoneNoter = (*SQL)(nil)
 var _ Counter = (*SQL)(nil)
+var _ Postponer = (*SQL)(nil)
 
 // NewSQL returns a tracker over db, whose processed_files table must exist
 // (store migrations or CreateTable create it).
@@ -165,7 +166,7 @@ func (t *SQL) CreateTable(ctx context.Context) error {
 }
 
 type queries struct {
-	insert, take, state, done, fail, quarantine, release, get, list, counts string
+	insert, take, state, done, fail, quarantine, release, postpone, get, list, counts string
 }
 
 const cols = `server, name, state, via, attempts, last_error, sha256, size, lease_until_ms, retry_at_ms, first_seen_ms, updated_ms, done_ms`
@@ -193,12 +194,14 @@ RETURNING state`,
 WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?`,
 		release: `UPDATE processed_files SET state = 'pending', token = '', lease_until_ms = 0, retry_at_ms = ?, updated_ms = ?
 WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?`,
+		postpone: `UPDATE processed_files SET state = 'pending', token = '', lease_until_ms = 0, retry_at_ms = ?, updated_ms = ?, last_error = ?
+WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?`,
 		get:    `SELECT ` + cols + ` FROM processed_files WHERE server = ? AND name = ?`,
 		list:   `SELECT ` + cols + ` FROM processed_files WHERE state = ? ORDER BY updated_ms DESC, server, name LIMIT ?`,
 		counts: `SELECT state, COUNT(*) FROM processed_files GROUP BY state`,
 	}
 	if d == Postgres {
-		for _, p := range []*string{&q.insert, &q.take, &q.state, &q.done, &q.fail, &q.quarantine, &q.release, &q.get, &q.list, &q.counts} {
+		for _, p := range []*string{&q.insert, &q.take, &q.state, &q.done, &q.fail, &q.quarantine, &q.release, &q.postpone, &q.get, &q.list, &q.counts} {
 			*p = rebind(*p)
 		}
 	}
@@ -438,6 +441,15 @@ func (t *SQL) Quarantine(ctx context.Context, c Claim, reason string) error {
 // Release implements Tracker.
 func (t *SQL) Release(ctx context.Context, c Claim, retryAt time.Time) error {
 	err := t.settle(ctx, t.db, "release", c, t.q.release, ms(retryAt), ms(t.cfg.now()), c.Server, c.Name, c.Token)
+	if err == nil {
+		t.forget(c)
+	}
+	return err
+}
+
+// Postpone implements Postponer.
+func (t *SQL) Postpone(ctx context.Context, c Claim, reason string, retryAt time.Time) error {
+	err := t.settle(ctx, t.db, "postpone", c, t.q.postpone, ms(retryAt), ms(t.cfg.now()), clip(reason), c.Server, c.Name, c.Token)
 	if err == nil {
 		t.forget(c)
 	}

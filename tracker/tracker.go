@@ -212,6 +212,16 @@ type DoneNoter interface {
 	NoteDone(server, name string)
 }
 
+// Postponer is implemented by trackers that can give up a claim without
+// counting an attempt while recording why (a fetch that failed because the
+// source is unreachable: not the file's fault). Postpone is Release plus
+// the reason, kept as LastError so status output shows what the file waits
+// for: the file becomes pending, claimable at retryAt, its attempts
+// unchanged. ErrLeaseLost as for Fail.
+type Postponer interface {
+	Postpone(ctx context.Context, c Claim, reason string, retryAt time.Time) error
+}
+
 // Counter is implemented by trackers that count files by state cheaply
 // (for status output and metrics).
 type Counter interface {

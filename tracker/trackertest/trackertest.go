@@ -111,6 +111,7 @@ func Run(t *testing.T, f Factory) {
 		{"FailRetryQuarantine", testFailRetryQuarantine},
 		{"QuarantineAtOnce", testQuarantineAtOnce},
 		{"Release", testRelease},
+		{"Postpone", testPostpone},
 		{"Age", testAge},
 		{"ViaFirstSeen", testViaFirstSeen},
 		{"ListAndCounts", testListAndCounts},
@@ -268,6 +269,36 @@ func testRelease(t *testing.T, e *env) {
 	e.wantClaimErr(t, tracker.Request{Server: srv, Name: file}, tracker.ErrNotDue)
 	if _, err := e.tr.Claim(e.ctx, tracker.Request{Server: srv, Name: file, Force: true}); err != nil {
 		t.Errorf("forced claim of a pending file: %v", err)
+	}
+}
+
+// testPostpone: a Postponer gives the claim up like Release, keeps the
+// attempts, and records the reason.
+func testPostpone(t *testing.T, e *env) {
+	pp, ok := e.tr.(tracker.Postponer)
+	if !ok {
+		t.Skipf("%T does not implement tracker.Postponer (optional)", e.tr)
+	}
+	c := e.claim(t, srv, file)
+	if _, err := e.tr.Fail(e.ctx, c, "parse: line 3", e.clock.Now()); err != nil {
+		t.Fatal(err)
+	}
+	c = e.claim(t, srv, file)
+	retry := e.clock.Now().Add(time.Minute)
+	if err := pp.Postpone(e.ctx, c, "fetch: connection refused", retry); err != nil {
+		t.Fatal(err)
+	}
+	r := e.get(t, srv, file)
+	if r.State != tracker.StatePending || r.Attempts != 1 || !r.RetryAt.Equal(retry) || r.LastError != "fetch: connection refused" {
+		t.Errorf("record = %+v, want pending, 1 attempt, retry at %v, the reason", r, retry)
+	}
+	if err := pp.Postpone(e.ctx, c, "again", retry); !errors.Is(err, tracker.ErrLeaseLost) {
+		t.Errorf("second postpone: %v, want ErrLeaseLost", err)
+	}
+	e.wantClaimErr(t, tracker.Request{Server: srv, Name: file}, tracker.ErrNotDue)
+	e.clock.Advance(time.Minute)
+	if c := e.claim(t, srv, file); c.Attempts != 1 {
+		t.Errorf("claim after the retry time: %d attempts, want 1", c.Attempts)
 	}
 }
 
