@@ -2,6 +2,8 @@ package harness
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,7 +15,8 @@ import (
 // check compares the database, the archive and the Discord stand-in with
 // the files written: every file tracked once and done, stored once (one
 // rounds or endstats row), queued once (one outbox row of its kind with
-// the right nonce) and posted once (one Discord message per nonce, whose ID
+// the right nonce) with the file's exact bytes (sha256, one player row per
+// line), and posted once (one Discord message per nonce, whose ID
 // the outbox row holds); every round 2 paired with its round 1; the
 // archive byte-identical; no nonce sent twice by a worker that had its
 // reply.
@@ -22,18 +25,18 @@ func (r *run) check() []string {
 	bad := func(format string, a ...any) { probs = append(probs, fmt.Sprintf(format, a...)) }
 
 	type fileRow struct {
-		state, lastErr string
-		attempts       int
+		state, lastErr, sha string
+		attempts            int
 	}
 	tracked := map[string]fileRow{}
-	rows, err := r.db.Query(`SELECT name, state, attempts, last_error FROM processed_files WHERE server = ?`, Server)
+	rows, err := r.db.Query(`SELECT name, state, attempts, last_error, sha256 FROM processed_files WHERE server = ?`, Server)
 	if err != nil {
 		return []string{fmt.Sprintf("query processed_files: %v", err)}
 	}
 	for rows.Next() {
 		var n string
 		var fr fileRow
-		if err := rows.Scan(&n, &fr.state, &fr.attempts, &fr.lastErr); err != nil {
+		if err := rows.Scan(&n, &fr.state, &fr.attempts, &fr.lastErr, &fr.sha); err != nil {
 			rows.Close()
 			return []string{fmt.Sprintf("scan processed_files: %v", err)}
 		}
@@ -63,6 +66,24 @@ func (r *run) check() []string {
 	rounds := count(`SELECT file_name, COUNT(*) FROM rounds WHERE server = ? GROUP BY file_name`, Server)
 	endstats := count(`SELECT file_name, COUNT(*) FROM endstats WHERE server = ? GROUP BY file_name`, Server)
 	outboxN := count(`SELECT file_name || '|' || kind, COUNT(*) FROM outbox WHERE server = ? GROUP BY file_name, kind`, Server)
+	storedSHA := map[string]string{}
+	for _, q := range []string{`SELECT file_name, sha256 FROM rounds WHERE server = ?`, `SELECT file_name, sha256 FROM endstats WHERE server = ?`} {
+		srows, err := r.db.Query(q, Server)
+		if err != nil {
+			bad("%s: %v", q, err)
+			continue
+		}
+		for srows.Next() {
+			var n, h string
+			if err := srows.Scan(&n, &h); err != nil {
+				bad("%s: %v", q, err)
+				break
+			}
+			storedSHA[n] = h
+		}
+		srows.Close()
+	}
+	rawPlayers := count(`SELECT r.file_name, COUNT(p.id) FROM rounds r LEFT JOIN player_stats p ON p.round_id = r.id AND p.kind = 'raw' WHERE r.server = ? GROUP BY r.id`, Server)
 	paired := count(`SELECT file_name, 1 FROM rounds WHERE server = ? AND round_number = 2 AND r2_status = 'differential'`, Server)
 
 	type obRow struct{ nonce, msgID string }
@@ -101,6 +122,15 @@ func (r *run) check() []string {
 			bad("%s: not in processed_files", f.Name)
 		case fr.state != "done":
 			bad("%s: state %s after %d attempts (last error %q)", f.Name, fr.state, fr.attempts, fr.lastErr)
+		}
+		sum := sha256.Sum256(f.Data)
+		if h := hex.EncodeToString(sum[:]); ok && (fr.sha != h || storedSHA[f.Name] != h) {
+			bad("%s: stored bytes differ from the file: sha256 tracked %q, stored %q, file %s", f.Name, fr.sha, storedSHA[f.Name], h)
+		}
+		if !f.Endstats() {
+			if want := bytes.Count(f.Data, []byte("\n")) - 1; rawPlayers[f.Name] != want {
+				bad("%s: %d player rows stored, the file has %d players", f.Name, rawPlayers[f.Name], want)
+			}
 		}
 		kind, table := ingest.PostRound, rounds
 		if f.Endstats() {
