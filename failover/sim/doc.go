@@ -52,7 +52,11 @@
 //
 // # Policies and scenarios
 //
-// See Policies and Scenarios. Every policy faces the same script for a seed
+// See Policies and Scenarios. A multi-server scenario (multi-server-crash)
+// runs one independent world per game server, each with its own Machine, as
+// one bot serving several servers does; its Row adds them up and lists each
+// server in Row.Servers (and under the table), and -v logs carry a server
+// field. Every policy faces the same script for a seed
 // and scenario: the nights come from the seed alone, the fault's time from
 // the seed and the scenario, and each message's delay and fate from a hash of
 // the seed and the file name, never from the order in which a policy asks.

@@ -36,6 +36,20 @@ type Row struct {
 	DiscoveryPerActiveHour float64 `json:"discovery_requests_per_active_hour"`
 	// Failovers counts the machine's transitions from polling OFF to ON.
 	Failovers int `json:"failovers"`
+	// Servers, for a multi-server scenario, holds each game server's own
+	// counts (the columns above add them up).
+	Servers []ServerRow `json:"servers,omitempty"`
+}
+
+// ServerRow is one game server's part of a multi-server row.
+type ServerRow struct {
+	Server     string  `json:"server"`
+	Scenario   string  `json:"scenario"`
+	Files      int     `json:"files"`
+	Lost       int     `json:"lost"`
+	Duplicates int     `json:"duplicates"`
+	LatencyMax float64 `json:"latency_max_s"`
+	Failovers  int     `json:"failovers"`
 }
 
 // WriteJSON writes rows as an indented JSON array, the format of the
@@ -71,6 +85,15 @@ func WriteTable(w io.Writer, rows []Row) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return fmt.Errorf("sim: write table: %w", err)
+	}
+	// Multi-server rows: one line per game server under the table.
+	for _, r := range rows {
+		for _, s := range r.Servers {
+			if _, err := fmt.Fprintf(w, "  %s/%s server %s (%s): files=%d lost=%d dup=%d max=%.1fs failovers=%d\n",
+				r.Policy, r.Scenario, s.Server, s.Scenario, s.Files, s.Lost, s.Duplicates, s.LatencyMax, s.Failovers); err != nil {
+				return fmt.Errorf("sim: write table: %w", err)
+			}
+		}
 	}
 	return nil
 }
@@ -113,5 +136,8 @@ func (r Row) String() string {
 	fmt.Fprintf(&b, "%s/%s files=%d lost=%d dup=%d p50=%.1fs p99=%.1fs max=%.1fs hs/h=%.2f disc/h=%.1f failovers=%d",
 		r.Policy, r.Scenario, r.Files, r.Lost, r.Duplicates, r.LatencyP50, r.LatencyP99, r.LatencyMax,
 		r.HandshakesPerActiveHour, r.DiscoveryPerActiveHour, r.Failovers)
+	for _, s := range r.Servers {
+		fmt.Fprintf(&b, " [%s %s files=%d lost=%d dup=%d failovers=%d]", s.Server, s.Scenario, s.Files, s.Lost, s.Duplicates, s.Failovers)
+	}
 	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
 )
@@ -69,6 +70,9 @@ func RunOptions(p Policy, sc Scenario, o Options) (Row, error) {
 	if o.FolderFiles == 0 {
 		o.FolderFiles = DefaultFolderFiles
 	}
+	if len(sc.servers) > 0 {
+		return runServers(p, sc, o)
+	}
 	w, err := newWorld(p, sc, o)
 	if err != nil {
 		return Row{}, fmt.Errorf("sim: %s/%s: %w", p.Name, sc.Name, err)
@@ -97,4 +101,47 @@ func Table(policies []Policy, scenarios []Scenario, o Options) ([]Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// runServers plays a multi-server scenario: one independent world per game
+// server (its own script, folder, notifier, SSH connection, Machine and
+// schedule), as one bot with one Machine per server runs them. Server i
+// plays its scenario with seed o.Seed*1000003+i, so the servers' nights
+// differ but the run stays a function of the options. The row adds the
+// servers' counts (files, lost, duplicates, failovers, and the SSH costs,
+// since each server has its own connection), takes the latencies over every
+// file, and lists each server in Servers.
+func runServers(p Policy, sc Scenario, o Options) (Row, error) {
+	r := Row{Policy: p.Name, Scenario: sc.Name}
+	var lat []time.Duration
+	for i, plan := range sc.servers {
+		sub, ok := ScenarioByName(plan.Scenario)
+		if !ok || len(sub.servers) > 0 {
+			return Row{}, fmt.Errorf("%w: %s: server %s: unknown single-server scenario %q", ErrBadOptions, sc.Name, plan.Name, plan.Scenario)
+		}
+		so := o
+		so.Seed = o.Seed*1000003 + uint64(i)
+		if o.Log != nil {
+			so.Log = o.Log.With("server", plan.Name)
+		}
+		w, err := newWorld(p, sub, so)
+		if err != nil {
+			return Row{}, fmt.Errorf("sim: %s/%s/%s: %w", p.Name, sc.Name, plan.Name, err)
+		}
+		if err := w.run(); err != nil {
+			return Row{}, fmt.Errorf("sim: %s/%s/%s: %w", p.Name, sc.Name, plan.Name, err)
+		}
+		wr := w.row()
+		lat = append(lat, w.latencies()...)
+		r.Files += wr.Files
+		r.Lost += wr.Lost
+		r.Duplicates += wr.Duplicates
+		r.Failovers += wr.Failovers
+		r.HandshakesPerActiveHour = round(r.HandshakesPerActiveHour+wr.HandshakesPerActiveHour, 2)
+		r.DiscoveryPerActiveHour = round(r.DiscoveryPerActiveHour+wr.DiscoveryPerActiveHour, 2)
+		r.Servers = append(r.Servers, ServerRow{Server: plan.Name, Scenario: plan.Scenario, Files: wr.Files,
+			Lost: wr.Lost, Duplicates: wr.Duplicates, LatencyMax: wr.LatencyMax, Failovers: wr.Failovers})
+	}
+	r.latencyStats(lat)
+	return r, nil
 }

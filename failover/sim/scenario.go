@@ -10,7 +10,23 @@ type Scenario struct {
 	Doc string
 
 	flapLoss float64
+	// servers, when not empty, makes the scenario a run of several game
+	// servers on one bot: each is an independent world (its own folder,
+	// notifier, SSH connection, Machine and schedule) playing the named
+	// single-server scenario, with nights drawn from its own seed.
+	servers []ServerPlan
 }
+
+// ServerPlan is one game server of a multi-server scenario: its name and
+// the single-server scenario it plays.
+type ServerPlan struct {
+	Name     string
+	Scenario string
+}
+
+// Servers returns the game servers of a multi-server scenario (nil for a
+// single-server one).
+func (s Scenario) Servers() []ServerPlan { return append([]ServerPlan(nil), s.servers...) }
 
 // Scenario names.
 const (
@@ -24,6 +40,9 @@ const (
 	ScenarioSSHOutage     = "ssh-outage"
 	ScenarioBotRestart    = "bot-restart"
 	ScenarioDeadHours     = "dead-hours"
+	// ScenarioMultiServerCrash runs three game servers on one bot; only the
+	// first one's notifier dies, so only its Machine may fail over.
+	ScenarioMultiServerCrash = "multi-server-crash"
 )
 
 // Scenarios returns every scenario, in table order.
@@ -39,6 +58,8 @@ func Scenarios() []Scenario {
 		{Name: ScenarioSSHOutage, Doc: "SSH/SFTP refuses connections for 10 min mid-session while push is healthy"},
 		{Name: ScenarioBotRestart, Doc: "the bot is down 60 s mid-session (messages meanwhile are lost, claims expire)"},
 		{Name: ScenarioDeadHours, Doc: "a round is written at 03:00 and Discord loses its messages; the schedule polls nothing 02:00-11:00"},
+		{Name: ScenarioMultiServerCrash, Doc: "three game servers on one bot (alpha, bravo, charlie); alpha's notifier dies mid-session, the others stay healthy",
+			servers: []ServerPlan{{"alpha", ScenarioNotifierCrash}, {"bravo", ScenarioHealthy}, {"charlie", ScenarioHealthy}}},
 	}
 }
 

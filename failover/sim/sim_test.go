@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -174,14 +175,14 @@ func TestDeterministic(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a != b {
+	if !reflect.DeepEqual(a, b) {
 		t.Errorf("same seed, different rows:\n%s\n%s", a, b)
 	}
 	c, err := Run(p, sc, 8, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a == c {
+	if reflect.DeepEqual(a, c) {
 		t.Errorf("seeds 7 and 8 gave the same row %s", a)
 	}
 }
@@ -452,7 +453,7 @@ func TestFaultsBite(t *testing.T) {
 		for _, p := range Policies() {
 			h, r := rows[p.Name+"/"+ScenarioHealthy], rows[p.Name+"/"+sc.Name]
 			h.Scenario = r.Scenario
-			if h != r {
+			if !reflect.DeepEqual(h, r) {
 				bites = true
 			}
 		}
@@ -495,6 +496,50 @@ func TestQuietHoldsHeartbeat(t *testing.T) {
 		}
 		if got := r.Failovers > 0; got == quietOK {
 			t.Errorf("HeartbeatQuietOK %v: %s", quietOK, r)
+		}
+	}
+}
+
+// TestMultiServerCrash: three game servers on one bot, alpha's notifier
+// dies. Each server has its own Machine, so only alpha fails over; the
+// healthy servers never do, and nothing is lost or imported twice.
+func TestMultiServerCrash(t *testing.T) {
+	t.Parallel()
+	p, _ := PolicyByName(PolicyRoundfeed)
+	sc, ok := ScenarioByName(ScenarioMultiServerCrash)
+	if !ok {
+		t.Fatal("scenario missing")
+	}
+	for _, seed := range []uint64{1, 2, 3} {
+		r, err := RunOptions(p, sc, Options{Seed: seed, Nights: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(r.Servers) != 3 {
+			t.Fatalf("seed %d: %s: want 3 servers", seed, r)
+		}
+		files, failovers := 0, 0
+		for _, s := range r.Servers {
+			files += s.Files
+			failovers += s.Failovers
+			if s.Files == 0 || s.Lost != 0 || s.Duplicates != 0 {
+				t.Errorf("seed %d: %s: server %s: want files > 0, lost = 0, duplicates = 0", seed, r, s.Server)
+			}
+			switch s.Scenario {
+			case ScenarioNotifierCrash:
+				if s.Failovers < 1 {
+					t.Errorf("seed %d: %s: crashed server %s did not fail over", seed, r, s.Server)
+				}
+			case ScenarioHealthy:
+				if s.Failovers != 0 {
+					t.Errorf("seed %d: %s: healthy server %s failed over", seed, r, s.Server)
+				}
+			default:
+				t.Errorf("server %s plays %s", s.Server, s.Scenario)
+			}
+		}
+		if r.Files != files || r.Failovers != failovers || r.Lost != 0 || r.Duplicates != 0 {
+			t.Errorf("seed %d: %s: totals do not add up", seed, r)
 		}
 	}
 }

@@ -390,6 +390,17 @@ func (w *world) row() Row {
 	return r
 }
 
+// latencies returns the write-to-import time of every imported file.
+func (w *world) latencies() []time.Duration {
+	var lat []time.Duration
+	for _, f := range w.order {
+		if f.imports > 0 {
+			lat = append(lat, f.done.Sub(f.spec.written))
+		}
+	}
+	return lat
+}
+
 // activeTime is how long at least activePlayers were in voice.
 func (w *world) activeTime() time.Duration {
 	var d time.Duration
