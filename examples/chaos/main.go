@@ -51,6 +51,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	verbose := fs.Bool("v", false, "print each schedule and its actions; workers log at info level")
 	keep := fs.Bool("keep", false, "keep every run's folder (failed runs' folders are always kept)")
 	tmp := fs.String("tmp", "", "folder for run folders (default: the system's)")
+	intensity := fs.Int("intensity", 1, "multiply the number of random faults per run (a seed replays only with the same intensity)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "bound on the end-of-run drain")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -71,7 +72,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	opts := harness.Options{
 		Command: func(path string) *exec.Cmd { return exec.Command(self, "worker", "-config", path) },
-		TempDir: *tmp, Keep: *keep, Verbose: *verbose, Log: stdout, DrainTimeout: *drain,
+		TempDir: *tmp, Keep: *keep, Verbose: *verbose, Log: stdout, DrainTimeout: *drain, Intensity: *intensity,
 	}
 	fmt.Fprintf(stdout, "chaos: %d runs, seeds %d..%d, %d at once\n", *runs, *seed, *seed+uint64(*runs)-1, *parallel)
 
@@ -121,7 +122,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 					for _, p := range res.Problems {
 						fmt.Fprintf(stdout, "    %s\n", p)
 					}
-					fmt.Fprintf(stdout, "  reproduce: go run ./examples/chaos -seed %d -runs 1 -v\n", s)
+					repro := ""
+					if *intensity > 1 {
+						repro = fmt.Sprintf(" -intensity %d", *intensity)
+					}
+					fmt.Fprintf(stdout, "  reproduce: go run ./examples/chaos -seed %d -runs 1 -v%s\n", s, repro)
 				case err == nil && (*verbose || *runs <= 50):
 					fmt.Fprintf(stdout, "ok   seed %d: %d files, %d workers, %d kills, %d mid-read cuts, %d nonce replays, %d lost messages, drain %v, %v\n",
 						s, res.Files, res.Workers, res.Kills, res.MidReadCuts, res.Replays, res.LostMessages,

@@ -104,18 +104,18 @@ func TestCheckCatches(t *testing.T) {
 
 func TestPlanIsDrawnFromTheSeed(t *testing.T) {
 	day := time.Date(2026, 11, 28, 15, 0, 0, 0, time.UTC)
-	a, b := NewPlan(42, day), NewPlan(42, day)
+	a, b := NewPlan(42, day, 1), NewPlan(42, day, 1)
 	if !reflect.DeepEqual(a, b) {
 		t.Fatal("two plans from seed 42 differ")
 	}
-	if c := NewPlan(43, day); reflect.DeepEqual(a.Actions, c.Actions) {
+	if c := NewPlan(43, day, 1); reflect.DeepEqual(a.Actions, c.Actions) {
 		t.Fatal("seeds 42 and 43 drew the same schedule")
 	}
 	// Over many seeds every fault kind appears, every run has a kill, and
 	// no message precedes its file.
 	seen := map[string]bool{}
 	for s := range uint64(200) {
-		p := NewPlan(s, day)
+		p := NewPlan(s, day, 1)
 		if p.FaultCounts()["kill"] == 0 {
 			t.Errorf("seed %d: no kill", s)
 		}

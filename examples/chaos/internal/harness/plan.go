@@ -79,8 +79,11 @@ var faultKinds = []struct {
 
 // NewPlan draws a schedule from seed. The file names are dated the day
 // before today (inside the lookback), so a seed replays the same schedule
-// of the same contents on any day.
-func NewPlan(seed uint64, today time.Time) *Plan {
+// of the same contents on any day. Intensity (1 and up; below 1 counts as
+// 1) multiplies the number of random faults; the same seed and intensity
+// give the same plan.
+func NewPlan(seed uint64, today time.Time, intensity int) *Plan {
+	intensity = max(intensity, 1)
 	rng := rand.New(rand.NewPCG(seed, 0x6368616f73))
 	p := &Plan{Seed: seed, Matches: 2 + rng.IntN(4)}
 	start := today.UTC().Truncate(24 * time.Hour).Add(-24*time.Hour + time.Duration(18+rng.IntN(4))*time.Hour)
@@ -144,7 +147,7 @@ func NewPlan(seed uint64, today time.Time) *Plan {
 		total += f.w
 	}
 	faults := []ActionKind{ActKill} // every run has a crash
-	for range 3 + rng.IntN(6) {
+	for range (3 + rng.IntN(6)) * intensity {
 		r := rng.IntN(total)
 		for _, f := range faultKinds {
 			if r < f.w {

@@ -39,6 +39,8 @@ type Options struct {
 	Log io.Writer
 	// DrainTimeout bounds the end-of-run drain (default 30 s).
 	DrainTimeout time.Duration
+	// Intensity multiplies the number of random faults per run (default 1).
+	Intensity int
 	// Today dates the generated files (the day before it); zero means now.
 	Today time.Time
 
@@ -149,7 +151,7 @@ func Run(ctx context.Context, opts Options, seed uint64) (res Result, err error)
 		opts.Today = time.Now()
 	}
 	start := time.Now()
-	plan := NewPlan(seed, opts.Today)
+	plan := NewPlan(seed, opts.Today, opts.Intensity)
 	res = Result{Seed: seed, Files: len(plan.Files), Faults: plan.FaultCounts()}
 	if opts.Verbose {
 		fmt.Fprint(opts.Log, plan.String())
