@@ -21,8 +21,9 @@
 // closes), the SSH server stopped and restarted, keepalives unanswered, the
 // SQLite write lock held from a second connection, the worker SIGKILLed and
 // restarted (every run has at least one), a second worker on the same
-// database for a while (a restart that overlaps the old process), Discord
-// answering 503, and posts made whose replies are lost. Wall-clock timing decides how the schedule
+// database for a while (a restart that overlaps the old process), the
+// archive folder unwritable for a while (a full disk), Discord answering
+// 503, and posts made whose replies are lost. Wall-clock timing decides how the schedule
 // interleaves with the workers, so a seed replays the same faults but not
 // always the same interleaving.
 //

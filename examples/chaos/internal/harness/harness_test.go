@@ -135,7 +135,7 @@ func TestPlanIsDrawnFromTheSeed(t *testing.T) {
 		}
 	}
 	for _, k := range []string{"ssh-cut", "ssh-cut-mid-read", "ssh-restart", "ssh-stall", "sqlite-busy", "kill",
-		"discord-outage", "discord-lost-reply", "twin-worker", "webhook-drop", "webhook-dup", "webhook-delay", "webhook-reorder", "webhook-rate-limit"} {
+		"discord-outage", "discord-lost-reply", "twin-worker", "archive-unwritable", "webhook-drop", "webhook-dup", "webhook-delay", "webhook-reorder", "webhook-rate-limit"} {
 		if !seen[k] {
 			t.Errorf("no plan of 200 has fault %s", k)
 		}

@@ -29,10 +29,11 @@ const (
 	ActOutage                      // Discord answers 503 for Dur
 	ActLostReply                   // Discord makes the next N posts but their replies are lost
 	ActTwin                        // a second worker runs on the same database for Dur, then is SIGKILLed
+	ActArchive                     // the archive folder cannot be written for Dur (a full disk)
 )
 
 var actionNames = [...]string{"write", "message", "ssh-cut", "ssh-cut-mid-read", "ssh-restart", "ssh-stall",
-	"sqlite-busy", "kill", "discord-outage", "discord-lost-reply", "twin-worker"}
+	"sqlite-busy", "kill", "discord-outage", "discord-lost-reply", "twin-worker", "archive-unwritable"}
 
 // String returns the action's name.
 func (k ActionKind) String() string {
@@ -75,7 +76,7 @@ type Plan struct {
 var faultKinds = []struct {
 	k ActionKind
 	w int
-}{{ActCut, 3}, {ActCutRead, 3}, {ActRestart, 2}, {ActStall, 1}, {ActBusy, 3}, {ActKill, 3}, {ActOutage, 2}, {ActLostReply, 2}, {ActTwin, 2}}
+}{{ActCut, 3}, {ActCutRead, 3}, {ActRestart, 2}, {ActStall, 1}, {ActBusy, 3}, {ActKill, 3}, {ActOutage, 2}, {ActLostReply, 2}, {ActTwin, 2}, {ActArchive, 2}}
 
 // NewPlan draws a schedule from seed. The file names are dated the day
 // before today (inside the lookback), so a seed replays the same schedule
@@ -173,6 +174,8 @@ func NewPlan(seed uint64, today time.Time, intensity int) *Plan {
 			}
 		case ActTwin:
 			a.Dur = time.Duration(200+rng.IntN(1000)) * time.Millisecond
+		case ActArchive:
+			a.Dur = time.Duration(100+rng.IntN(700)) * time.Millisecond
 		case ActKill:
 			a.Dur = time.Duration(rng.IntN(300)) * time.Millisecond
 		case ActOutage:

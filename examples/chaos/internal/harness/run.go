@@ -99,10 +99,11 @@ type run struct {
 	base WorkerConfig
 	res  *Result
 
-	mu      sync.Mutex
-	cur     *worker
-	ids     int
-	sshDown bool
+	mu         sync.Mutex
+	cur        *worker
+	ids        int
+	sshDown    bool
+	archiveOff bool
 }
 
 // worker is one worker process.
@@ -429,6 +430,32 @@ func (r *run) execute(ctx context.Context) error {
 				r.res.Kills++
 				r.mu.Unlock()
 			})
+		case ActArchive:
+			r.mu.Lock()
+			busy := r.archiveOff
+			r.archiveOff = true
+			r.mu.Unlock()
+			if busy {
+				r.res.Skipped++
+				continue
+			}
+			r.logf("archive unwritable for %v", a.Dur)
+			restore, err := r.archiveUnwritable()
+			if err != nil {
+				bg.Wait()
+				return err
+			}
+			bg.Go(func() {
+				time.Sleep(a.Dur)
+				if err := restore(); err != nil {
+					errMu.Lock()
+					bgErr = errors.Join(bgErr, err)
+					errMu.Unlock()
+				}
+				r.mu.Lock()
+				r.archiveOff = false
+				r.mu.Unlock()
+			})
 		case ActOutage:
 			r.logf("discord outage for %v", a.Dur)
 			r.dc.outage(time.Now().Add(a.Dur))
@@ -483,6 +510,34 @@ func (r *run) message(a Action) {
 		r.res.LostMessages++
 		r.logf("message %s for %s lost: no worker", a.MsgID, f.Name)
 	}
+}
+
+// archiveUnwritable makes the worker's archive folder unwritable, as a full
+// disk would (a permission change would not stop root): the server's
+// folder is moved aside and a plain file takes its name, so creating a
+// file in it fails and reading an archived copy finds none (the pipeline
+// then fetches from the server). restore puts the folder back.
+func (r *run) archiveUnwritable() (restore func() error, err error) {
+	dir := filepath.Join(r.base.ArchiveDir, Server)
+	aside := dir + ".aside"
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("chaos: archive: %w", err)
+	}
+	if err := os.Rename(dir, aside); err != nil {
+		return nil, fmt.Errorf("chaos: archive: %w", err)
+	}
+	if err := os.WriteFile(dir, []byte("disk full\n"), 0o444); err != nil {
+		return nil, fmt.Errorf("chaos: archive: %w", err)
+	}
+	return func() error {
+		if err := os.Remove(dir); err != nil {
+			return fmt.Errorf("chaos: archive restore: %w", err)
+		}
+		if err := os.Rename(aside, dir); err != nil {
+			return fmt.Errorf("chaos: archive restore: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // holdWriteLock takes SQLite's write lock from a second connection (an
