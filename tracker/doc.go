@@ -16,9 +16,16 @@
 // files this process knows to be done or in flight, then the table.
 //
 // Two implementations: Memory, for tests and library users without a
-// database, and SQL, over database/sql (tested with modernc.org/sqlite; the
-// statements are portable to PostgreSQL). The conformance suite in
-// tracker/trackertest runs against both and is meant for any new backend.
+// database, and SQL, over database/sql, tested on SQLite (modernc.org/sqlite)
+// and PostgreSQL (pgx): one set of statements, "?" rewritten to $n for
+// PostgreSQL (Dialect). Several processes may share the SQL tracker's
+// database: every claim and settlement is one conditional statement on the
+// row (a compare-and-set on state and token, which PostgreSQL re-checks
+// after a concurrent update's row lock), and the in-memory sets only say
+// "done" for committed marks and "taken" for this process's own live
+// claims. The conformance suite in tracker/trackertest (Run, and RunShared
+// for several instances on one database) runs against all of them and is
+// meant for any new backend.
 //
 // The package imports nothing else of roundfeed: servers, names and "via"
 // are plain strings.

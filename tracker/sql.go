@@ -187,7 +187,7 @@ RETURNING via, attempts, first_seen_ms`,
 WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?`,
 		fail: `UPDATE processed_files SET attempts = attempts + 1, last_error = ?, token = '', lease_until_ms = 0, updated_ms = ?,
 	state = CASE WHEN attempts + 1 >= ? THEN 'quarantined' ELSE 'failed' END,
-	retry_at_ms = CASE WHEN attempts + 1 >= ? THEN 0 ELSE ? END
+	retry_at_ms = CASE WHEN attempts + 1 >= ? THEN 0 ELSE CAST(? AS BIGINT) END
 WHERE server = ? AND name = ? AND state = 'claimed' AND token = ?
 RETURNING state`,
 		quarantine: `UPDATE processed_files SET attempts = attempts + 1, last_error = ?, token = '', lease_until_ms = 0, updated_ms = ?, state = 'quarantined', retry_at_ms = 0

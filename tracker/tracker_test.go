@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
+	"github.com/roundfeed/roundfeed/store/pgtest"
 	"github.com/roundfeed/roundfeed/tracker"
 	"github.com/roundfeed/roundfeed/tracker/trackertest"
 
@@ -199,15 +202,88 @@ func TestSQLTwoInstances(t *testing.T) {
 	}
 }
 
-func TestSQLPostgresPlaceholders(t *testing.T) {
-	// The statements must carry no SQLite-only syntax; the Postgres dialect
-	// only renumbers placeholders. Building one must not fail.
-	if _, err := tracker.NewSQL(&sql.DB{}, tracker.DefaultConfig(), tracker.Postgres); err != nil {
-		t.Fatal(err)
-	}
+func TestSQLSchemaPortable(t *testing.T) {
 	for _, bad := range []string{"INSERT OR", "AUTOINCREMENT", "datetime(", "strftime("} {
 		if strings.Contains(tracker.Schema, bad) {
 			t.Errorf("schema uses SQLite-only %q", bad)
 		}
+	}
+}
+
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// newPG returns a SQL tracker on a fresh PostgreSQL database (skipped when
+// PostgreSQL is not installed, failed when CI=true).
+func newPG(t *testing.T, db *sql.DB, cfg tracker.Config) *tracker.SQL {
+	t.Helper()
+	tr, err := tracker.NewSQL(db, cfg, tracker.Postgres)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.CreateTable(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tr.Close() })
+	return tr
+}
+
+func TestPostgresConformance(t *testing.T) {
+	trackertest.Run(t, func(t *testing.T, cfg tracker.Config) tracker.Tracker {
+		return newPG(t, pgtest.DB(t), cfg)
+	})
+}
+
+func TestSQLiteShared(t *testing.T) {
+	trackertest.RunShared(t, func(t *testing.T, cfg tracker.Config, n int) []tracker.Tracker {
+		path := filepath.Join(t.TempDir(), "t.db")
+		var out []tracker.Tracker
+		for range n {
+			// One *sql.DB per instance, as in separate processes.
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_txlock=immediate")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out = append(out, newSQL(t, db, cfg))
+		}
+		return out
+	})
+}
+
+func TestPostgresShared(t *testing.T) {
+	trackertest.RunShared(t, func(t *testing.T, cfg tracker.Config, n int) []tracker.Tracker {
+		u := pgtest.URL(t)
+		var out []tracker.Tracker
+		for range n {
+			db, err := sql.Open("pgx", u)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			out = append(out, newPG(t, db, cfg))
+		}
+		return out
+	})
+}
+
+// Placeholders are renumbered for PostgreSQL, and a statement with a
+// time parameter in a CASE (typed from its other branch) still takes
+// Unix-millisecond values past 32 bits.
+func TestPostgresLargeTimes(t *testing.T) {
+	ctx := context.Background()
+	clock := trackertest.NewClock(time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC))
+	cfg := tracker.DefaultConfig()
+	cfg.Now = clock.Now
+	tr := newPG(t, pgtest.DB(t), cfg)
+	c, err := tr.Claim(ctx, tracker.Request{Server: "s", Name: "f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	retry := clock.Now().Add(time.Hour)
+	if st, err := tr.Fail(ctx, c, "x", retry); err != nil || st != tracker.StateFailed {
+		t.Fatalf("fail: %s, %v", st, err)
+	}
+	if r, err := tr.Get(ctx, "s", "f"); err != nil || !r.RetryAt.Equal(retry) {
+		t.Errorf("record %+v, %v; want retry at %v", r, err, retry)
 	}
 }

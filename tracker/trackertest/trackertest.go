@@ -435,3 +435,117 @@ func testConcurrentClaims(t *testing.T, e *env) {
 		t.Errorf("%d wins, %d refused; want 1 and %d", wins, refused, n-1)
 	}
 }
+
+// SharedFactory returns n fresh trackers built with cfg over one empty
+// database: n processes sharing it. It may register cleanups on t.
+type SharedFactory func(t *testing.T, cfg tracker.Config, n int) []tracker.Tracker
+
+// RunShared runs the suite for trackers that share a database between
+// processes (the SQL tracker): claims race across instances, leases expire
+// into another instance's hands, and no instance's memory says "taken" or
+// "done" for what only the database knows.
+func RunShared(t *testing.T, f SharedFactory) {
+	tests := []struct {
+		name string
+		run  func(t *testing.T, trs []tracker.Tracker, c *Clock, cfg tracker.Config)
+	}{
+		{"RaceManyFiles", testSharedRace},
+		{"LeaseTakeover", testSharedTakeover},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := NewClock(Epoch)
+			cfg := tracker.DefaultConfig()
+			cfg.MaxAttempts = 3
+			cfg.Now = c.Now
+			tc.run(t, f(t, cfg, 3), c, cfg)
+		})
+	}
+}
+
+// testSharedRace: three instances, four workers each, claim the same 60
+// files in different orders; every file is won exactly once.
+func testSharedRace(t *testing.T, trs []tracker.Tracker, _ *Clock, _ tracker.Config) {
+	const files = 60
+	ctx := context.Background()
+	var mu sync.Mutex
+	wins := map[string]int{}
+	var wg sync.WaitGroup
+	for i, tr := range trs {
+		for w := range 4 {
+			wg.Go(func() {
+				for k := range files {
+					name := fmt.Sprintf("2026-01-15-22%02d%02d-map-round-1.txt", k/60, k%60)
+					if (i+w)%2 == 1 {
+						name = fmt.Sprintf("2026-01-15-22%02d%02d-map-round-1.txt", (files-1-k)/60, (files-1-k)%60)
+					}
+					c, err := tr.Claim(ctx, tracker.Request{Server: srv, Name: name, Via: "poll"})
+					switch {
+					case err == nil:
+						if err := tr.MarkDone(ctx, nil, c, tracker.Digest{SHA256: "x", Size: 1}); err != nil {
+							t.Errorf("instance %d: mark done %s: %v", i, name, err)
+						}
+						mu.Lock()
+						wins[name]++
+						mu.Unlock()
+					case errors.Is(err, tracker.ErrTaken), errors.Is(err, tracker.ErrDone):
+					default:
+						t.Errorf("instance %d: claim %s: %v", i, name, err)
+					}
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if len(wins) != files {
+		t.Errorf("%d files won, want %d", len(wins), files)
+	}
+	for name, n := range wins {
+		if n != 1 {
+			t.Errorf("%s won %d times", name, n)
+		}
+	}
+	for i, tr := range trs {
+		if c, ok := tr.(tracker.Counter); ok {
+			if m, err := c.Counts(ctx); err != nil || m[tracker.StateDone] != files || len(m) != 1 {
+				t.Errorf("instance %d counts %v, %v", i, m, err)
+			}
+		}
+	}
+}
+
+// testSharedTakeover: an instance's expired claim is taken by another; the
+// first instance's mark is refused, and it learns "done" from the database.
+func testSharedTakeover(t *testing.T, trs []tracker.Tracker, clock *Clock, cfg tracker.Config) {
+	ctx := context.Background()
+	a, b := trs[0], trs[1]
+	ca, err := a.Claim(ctx, tracker.Request{Server: srv, Name: file, Via: "webhook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Claim(ctx, tracker.Request{Server: srv, Name: file, Via: "poll"}); !errors.Is(err, tracker.ErrTaken) {
+		t.Fatalf("b's claim of a's live claim: %v, want ErrTaken", err)
+	}
+	clock.Advance(cfg.Lease)
+	cb, err := b.Claim(ctx, tracker.Request{Server: srv, Name: file, Via: "poll"})
+	if err != nil {
+		t.Fatalf("b's claim after a's lease expired: %v", err)
+	}
+	if cb.Via != "webhook" || !cb.FirstSeen.Equal(Epoch) {
+		t.Errorf("b's claim %+v: want via and first-seen of a's", cb)
+	}
+	if err := a.MarkDone(ctx, nil, ca, tracker.Digest{}); !errors.Is(err, tracker.ErrLeaseLost) {
+		t.Fatalf("a's stale mark: %v, want ErrLeaseLost", err)
+	}
+	if _, err := a.Claim(ctx, tracker.Request{Server: srv, Name: file}); !errors.Is(err, tracker.ErrTaken) {
+		t.Errorf("a's claim of b's live claim: %v, want ErrTaken", err)
+	}
+	if err := b.MarkDone(ctx, nil, cb, tracker.Digest{SHA256: "y", Size: 2}); err != nil {
+		t.Fatal(err)
+	}
+	for i, tr := range trs {
+		if _, err := tr.Claim(ctx, tracker.Request{Server: srv, Name: file, Force: true}); !errors.Is(err, tracker.ErrDone) {
+			t.Errorf("instance %d after b's mark: %v, want ErrDone", i, err)
+		}
+	}
+}
