@@ -168,8 +168,8 @@ func TestRunCommand(t *testing.T) {
 			t.Errorf("health lacks %q: %s", want, health)
 		}
 	}
-	for _, want := range []string{`roundfeed_files_total{outcome="imported",via="poll"} 1`, `roundfeed_files_total{outcome="imported",via="webhook"} 1`,
-		`roundfeed_discord_posts_total{outcome="ok"} 2`, `roundfeed_ssh_handshakes_total 1`} {
+	for _, want := range []string{`roundfeed_files_total{outcome="imported",server="main",via="poll"} 1`, `roundfeed_files_total{outcome="imported",server="main",via="webhook"} 1`,
+		`roundfeed_discord_posts_total{outcome="ok"} 2`, `roundfeed_ssh_handshakes_total{server="main"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}

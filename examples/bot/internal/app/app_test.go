@@ -166,7 +166,8 @@ func TestAppOverHTTP(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 {
 		t.Fatalf("health %d %s", code, body)
 	}
-	if rep.Status != "degraded" || rep.Failover.Quarantined != 1 || rep.LastFile == nil || rep.Mode == "" || rep.Failover.OutboxBacklog != 0 {
+	if rep.Status != "degraded" || rep.Failover.Quarantined != 1 || rep.LastFile == nil || rep.Mode == "" || rep.Failover.OutboxBacklog != 0 ||
+		len(rep.Servers) != 1 || rep.Servers[0].Server != "main" || rep.Servers[0].LastFile == nil {
 		t.Errorf("health = %+v", rep)
 	}
 	code, metrics := get(t, hs.URL+"/metrics")
@@ -174,27 +175,28 @@ func TestAppOverHTTP(t *testing.T) {
 		t.Fatalf("metrics %d", code)
 	}
 	for _, want := range []string{
-		`roundfeed_files_total{outcome="imported",via="poll"} 2`,
-		`roundfeed_files_total{outcome="imported",via="webhook"} 2`,
-		`roundfeed_files_total{outcome="quarantined",via="poll"} 1`,
-		`roundfeed_ssh_handshakes_total 1`,
+		`roundfeed_files_total{outcome="imported",server="main",via="poll"} 2`,
+		`roundfeed_files_total{outcome="imported",server="main",via="webhook"} 2`,
+		`roundfeed_files_total{outcome="quarantined",server="main",via="poll"} 1`,
+		`roundfeed_ssh_handshakes_total{server="main"} 1`,
 		`roundfeed_outbox_backlog 0`,
 		`roundfeed_quarantine_files 1`,
 		`roundfeed_discord_posts_total{outcome="ok"} 4`,
-		`roundfeed_processing_latency_seconds_count 4`,
-		`roundfeed_failover_mode_seconds_total{mode="polling"}`,
-		`roundfeed_failover_polling`,
-		`roundfeed_sftp_requests_total`,
+		`roundfeed_processing_latency_seconds_count{server="main"} 4`,
+		`roundfeed_failover_mode_seconds_total{mode="polling",server="main"}`,
+		`roundfeed_failover_polling{server="main"}`,
+		`roundfeed_sftp_requests_total{server="main"}`,
 	} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("metrics lack %q", want)
 		}
 	}
 
-	st, err := a.Status(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	sts, err := a.Status(context.Background(), "")
+	if err != nil || len(sts) != 1 {
+		t.Fatal(sts, err)
 	}
+	st := sts[0]
 	if st.PlayersInVoice != 7 || st.SuccessThreshold != 2 || st.HeartbeatTimeout != 15*time.Minute || st.LastProbe.IsZero() && st.PollingOn == false {
 		t.Errorf("status = %+v", st)
 	}

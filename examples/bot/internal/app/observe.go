@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/roundfeed/roundfeed/examples/bot/internal/discord"
@@ -29,15 +31,27 @@ func (s *observedStore) Commit(ctx context.Context, imp *ingest.Import) error {
 	}
 	a := s.app
 	via := string(imp.Event.Via)
-	a.metrics.Files.WithLabelValues(via, "imported").Inc()
+	server := imp.Event.Server
+	a.metrics.Files.WithLabelValues(server, via, "imported").Inc()
 	if !imp.Event.At.IsZero() && !imp.At.Before(imp.Event.At) {
-		a.metrics.Latency.Observe(imp.At.Sub(imp.Event.At).Seconds())
+		a.metrics.Latency.WithLabelValues(server).Observe(imp.At.Sub(imp.Event.At).Seconds())
 	}
-	a.last.Processed(health.LastFile{Name: imp.Event.Name.Raw, Via: via, Outcome: "imported", At: imp.At})
+	a.processed(health.LastFile{Server: server, Name: imp.Event.Name.Raw, Via: via, Outcome: "imported", At: imp.At})
 	a.obsMu.Lock()
-	a.imported[imp.Event.Name.Raw]++
+	a.imported[importKey(server, imp.Event.Name.Raw)]++
 	a.obsMu.Unlock()
 	return nil
+}
+
+// importKey keys ImportCounts: "server/name".
+func importKey(server, name string) string { return server + "/" + name }
+
+// processed remembers f as the bot's and its server's last file.
+func (a *App) processed(f health.LastFile) {
+	a.last.Processed(f)
+	if s := a.byName[f.Server]; s != nil {
+		s.last.Processed(f)
+	}
 }
 
 // observedTracker counts failures and quarantines by path (the pipeline
@@ -55,8 +69,8 @@ func (t *observedTracker) Fail(ctx context.Context, c tracker.Claim, reason stri
 		if st == tracker.StateQuarantined {
 			outcome = "quarantined"
 		}
-		t.app.metrics.Files.WithLabelValues(c.Via, outcome).Inc()
-		t.app.last.Processed(health.LastFile{Name: c.Name, Via: c.Via, Outcome: outcome, At: t.app.clock.Now()})
+		t.app.metrics.Files.WithLabelValues(c.Server, c.Via, outcome).Inc()
+		t.app.processed(health.LastFile{Server: c.Server, Name: c.Name, Via: c.Via, Outcome: outcome, At: t.app.clock.Now()})
 	}
 	return st, err
 }
@@ -65,8 +79,8 @@ func (t *observedTracker) Fail(ctx context.Context, c tracker.Claim, reason stri
 func (t *observedTracker) Quarantine(ctx context.Context, c tracker.Claim, reason string) error {
 	err := t.Tracker.Quarantine(ctx, c, reason)
 	if err == nil {
-		t.app.metrics.Files.WithLabelValues(c.Via, "quarantined").Inc()
-		t.app.last.Processed(health.LastFile{Name: c.Name, Via: c.Via, Outcome: "quarantined", At: t.app.clock.Now()})
+		t.app.metrics.Files.WithLabelValues(c.Server, c.Via, "quarantined").Inc()
+		t.app.processed(health.LastFile{Server: c.Server, Name: c.Name, Via: c.Via, Outcome: "quarantined", At: t.app.clock.Now()})
 	}
 	return err
 }
@@ -92,7 +106,8 @@ func (p *countingPublisher) Publish(ctx context.Context, nonce string, post inge
 }
 
 // ImportCounts returns how many times each file was committed in this
-// process (more than once would be a duplicate import).
+// process (more than once would be a duplicate import), keyed by
+// "server/file".
 func (a *App) ImportCounts() map[string]int {
 	a.obsMu.Lock()
 	defer a.obsMu.Unlock()
@@ -103,34 +118,55 @@ func (a *App) ImportCounts() map[string]int {
 	return out
 }
 
-// Status returns what the failover-status command shows.
-func (a *App) Status(ctx context.Context) (discord.StatusView, error) {
-	s := a.guard.Status()
-	v := discord.StatusView{
-		SmartEnabled: s.Enabled, PollingOn: s.Mode == failover.PollingOn,
-		ConsecutiveSuccesses: s.ConsecutiveSuccesses, ConsecutiveFailures: s.ConsecutiveFailures,
-		LastWebhookSuccess: s.LastSuccess, SuccessThreshold: s.SuccessThreshold, FailureThreshold: s.FailureThreshold,
-		HeartbeatTimeout: s.HeartbeatTimeout, HeartbeatMinPlayers: s.HeartbeatMinPlayers,
-		TimeWebhook: s.TimeOff, TimePolling: s.TimeOn, Failovers: s.Failovers, Recoveries: s.Recoveries,
-		MeanTimeToRecover: s.MeanTimeToRecover, Now: a.clock.Now(),
-	}
-	v.LastProbe = a.poller.Stats().LastProbe
-	if a.opts.Players != nil {
-		v.PlayersInVoice = a.opts.Players()
+// ErrUnknownServer is returned (wrapped) by Status for a server name the
+// bot does not serve.
+var ErrUnknownServer = errors.New("unknown server")
+
+// Status returns what the failover-status command shows: the named
+// server's view, or every server's (in configuration order) when server is
+// empty.
+func (a *App) Status(ctx context.Context, name string) ([]discord.StatusView, error) {
+	srvs := a.servers
+	if name != "" {
+		s := a.byName[name]
+		if s == nil {
+			return nil, fmt.Errorf("%w %q (have %s)", ErrUnknownServer, name, strings.Join(a.Servers(), ", "))
+		}
+		srvs = []*server{s}
 	}
 	b, err := a.db.OutboxBacklog(ctx)
 	if err != nil {
-		return v, err
+		return nil, err
 	}
-	v.OutboxBacklog = b.Pending
-	return v, nil
+	out := make([]discord.StatusView, 0, len(srvs))
+	for _, s := range srvs {
+		st := s.guard.Status()
+		v := discord.StatusView{
+			SmartEnabled: st.Enabled, PollingOn: st.Mode == failover.PollingOn,
+			ConsecutiveSuccesses: st.ConsecutiveSuccesses, ConsecutiveFailures: st.ConsecutiveFailures,
+			LastWebhookSuccess: st.LastSuccess, SuccessThreshold: st.SuccessThreshold, FailureThreshold: st.FailureThreshold,
+			HeartbeatTimeout: st.HeartbeatTimeout, HeartbeatMinPlayers: st.HeartbeatMinPlayers,
+			TimeWebhook: st.TimeOff, TimePolling: st.TimeOn, Failovers: st.Failovers, Recoveries: st.Recoveries,
+			MeanTimeToRecover: st.MeanTimeToRecover, Now: a.clock.Now(),
+			LastProbe: s.poller.Stats().LastProbe, OutboxBacklog: b.Pending,
+		}
+		if len(a.servers) > 1 {
+			v.Server = s.Name
+		}
+		if s.Players != nil {
+			v.PlayersInVoice = s.Players()
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // HealthReport returns the /health body. The status is "degraded" when posts
 // were given up or files quarantined (an operator has something to do), or
 // the outbox backlog is older than 15 minutes (Discord is not taking posts).
+// Each server has its own entry in Servers; the top-level mode is
+// "polling" when any server polls, and the failover counts add up.
 func (a *App) HealthReport(ctx context.Context) (health.Report, error) {
-	s := a.guard.Status()
 	b, err := a.db.OutboxBacklog(ctx)
 	if err != nil {
 		return health.Report{}, err
@@ -141,19 +177,40 @@ func (a *App) HealthReport(ctx context.Context) (health.Report, error) {
 	}
 	now := a.clock.Now()
 	r := health.Report{Status: "ok", Mode: health.ModeWebhook, LastFile: a.last.Last(), Now: now,
-		Failover: health.Failover{
-			SmartEnabled: s.Enabled, PollingOn: s.Mode == failover.PollingOn, ConsecutiveSuccesses: s.ConsecutiveSuccesses,
-			ConsecutiveFailures: s.ConsecutiveFailures, LastWebhookSuccess: s.LastSuccess,
-			Failovers: s.Failovers, Recoveries: s.Recoveries, OutboxBacklog: b.Pending,
-			Quarantined: counts[tracker.StateQuarantined],
-		}}
+		Failover: health.Failover{SmartEnabled: true, OutboxBacklog: b.Pending, Quarantined: counts[tracker.StateQuarantined]}}
+	for _, s := range a.servers {
+		st := s.guard.Status()
+		sr := health.ServerReport{Server: s.Name, Mode: health.ModeWebhook, LastFile: s.last.Last(),
+			Failover: health.Failover{
+				SmartEnabled: st.Enabled, PollingOn: st.Mode == failover.PollingOn, ConsecutiveSuccesses: st.ConsecutiveSuccesses,
+				ConsecutiveFailures: st.ConsecutiveFailures, LastWebhookSuccess: st.LastSuccess,
+				Failovers: st.Failovers, Recoveries: st.Recoveries,
+			}}
+		if sr.Failover.PollingOn {
+			sr.Mode = health.ModePolling
+		}
+		if sr.LastFile == nil {
+			if rec, err := a.db.LastProcessed(ctx, s.Name); err == nil {
+				sr.LastFile = &health.LastFile{Server: s.Name, Name: rec.Name, Via: rec.Via, Outcome: "imported", At: rec.Updated}
+			}
+		}
+		f := &r.Failover
+		f.SmartEnabled = f.SmartEnabled && st.Enabled
+		f.PollingOn = f.PollingOn || sr.Failover.PollingOn
+		f.ConsecutiveSuccesses += st.ConsecutiveSuccesses
+		f.ConsecutiveFailures += st.ConsecutiveFailures
+		if st.LastSuccess.After(f.LastWebhookSuccess) {
+			f.LastWebhookSuccess = st.LastSuccess
+		}
+		f.Failovers += st.Failovers
+		f.Recoveries += st.Recoveries
+		if r.LastFile == nil || (sr.LastFile != nil && sr.LastFile.At.After(r.LastFile.At)) {
+			r.LastFile = sr.LastFile
+		}
+		r.Servers = append(r.Servers, sr)
+	}
 	if r.Failover.PollingOn {
 		r.Mode = health.ModePolling
-	}
-	if r.LastFile == nil {
-		if rec, err := a.db.LastProcessed(ctx, a.opts.Server); err == nil {
-			r.LastFile = &health.LastFile{Name: rec.Name, Via: rec.Via, Outcome: "imported", At: rec.Updated}
-		}
 	}
 	if b.GivenUp > 0 {
 		r.Problems = append(r.Problems, "posts given up: see the status command")

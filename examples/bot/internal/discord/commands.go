@@ -29,8 +29,12 @@ type AdminFunc func(s *discordgo.Session, guildID, userID string, member *discor
 type Commands struct {
 	// GuildID restricts commands to one guild; empty accepts any.
 	GuildID string
-	// Status returns the current status; it is called once per command.
-	Status func(ctx context.Context) (StatusView, error)
+	// Status returns the current status of the named game server, or of
+	// every server when server is empty (one view each, in configuration
+	// order); it is called once per command. An unknown name is an error
+	// whose text is shown to the admin (it must name the servers, not
+	// secrets).
+	Status func(ctx context.Context, server string) ([]StatusView, error)
 	// IsAdmin decides who may run the commands; nil means AdminFromState.
 	IsAdmin AdminFunc
 	// Logger receives one line per command; nil discards.
@@ -54,14 +58,31 @@ func (c *Commands) admin(s *discordgo.Session, guildID, userID string, m *discor
 // IsStatusCommand reports whether text is one of StatusAliases (case-insensitive,
 // surrounding spaces ignored, extra words after it allowed).
 func IsStatusCommand(text string) bool {
-	word, _, _ := strings.Cut(strings.TrimSpace(text), " ")
+	ok, _ := ParseStatusCommand(text)
+	return ok
+}
+
+// ParseStatusCommand reports whether text is one of StatusAliases and
+// returns the word after it, the optional server name ("" for all
+// servers).
+func ParseStatusCommand(text string) (ok bool, server string) {
+	fields := strings.Fields(text)
+	if len(fields) == 0 {
+		return false, ""
+	}
 	for _, a := range StatusAliases {
-		if strings.EqualFold(word, a) {
-			return true
+		if strings.EqualFold(fields[0], a) {
+			if len(fields) > 1 {
+				server = fields[1]
+			}
+			return true, server
 		}
 	}
-	return false
+	return false, ""
 }
+
+// MaxStatusEmbeds is how many embeds one answer carries (Discord's limit).
+const MaxStatusEmbeds = 10
 
 // Reply returns the answer to a text command, or nil when m is not one
 // (bots, webhooks, other guilds, other text).
@@ -69,7 +90,8 @@ func (c *Commands) Reply(ctx context.Context, s *discordgo.Session, m *discordgo
 	if m == nil || m.Message == nil || m.Author == nil || m.Author.Bot || m.WebhookID != "" {
 		return nil
 	}
-	if m.GuildID == "" || (c.GuildID != "" && m.GuildID != c.GuildID) || !IsStatusCommand(m.Content) {
+	isCmd, server := ParseStatusCommand(m.Content)
+	if m.GuildID == "" || (c.GuildID != "" && m.GuildID != c.GuildID) || !isCmd {
 		return nil
 	}
 	ref := m.Reference()
@@ -78,7 +100,7 @@ func (c *Commands) Reply(ctx context.Context, s *discordgo.Session, m *discordgo
 		return &discordgo.MessageSend{Content: RefusalText, Reference: ref,
 			AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
 	}
-	return &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{c.statusEmbed(ctx)}, Reference: ref,
+	return &discordgo.MessageSend{Embeds: c.statusEmbeds(ctx, server), Reference: ref,
 		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}}
 }
 
@@ -111,8 +133,14 @@ func (c *Commands) InteractionReply(ctx context.Context, s *discordgo.Session, i
 		return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Content: RefusalText, Flags: discordgo.MessageFlagsEphemeral}}
 	}
+	server := ""
+	for _, o := range i.ApplicationCommandData().Options {
+		if o.Name == StatusServerOption && o.Type == discordgo.ApplicationCommandOptionString {
+			server = o.StringValue()
+		}
+	}
 	return &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
-		Data: &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{c.statusEmbed(ctx)}}}
+		Data: &discordgo.InteractionResponseData{Embeds: c.statusEmbeds(ctx, server)}}
 }
 
 // OnInteraction is the InteractionCreate handler for /failover-status.
@@ -126,16 +154,29 @@ func (c *Commands) OnInteraction(s *discordgo.Session, i *discordgo.InteractionC
 	}
 }
 
-func (c *Commands) statusEmbed(ctx context.Context) *discordgo.MessageEmbed {
+// statusEmbeds renders the status of one server or of all (at most
+// MaxStatusEmbeds; the last embed then says how many were left out).
+func (c *Commands) statusEmbeds(ctx context.Context, server string) []*discordgo.MessageEmbed {
 	if c.Status == nil {
-		return AlertEmbed("Failover status unavailable", "no status source", time.Time{})
+		return []*discordgo.MessageEmbed{AlertEmbed("Failover status unavailable", "no status source", time.Time{})}
 	}
-	st, err := c.Status(ctx)
+	sts, err := c.Status(ctx, server)
 	if err != nil {
-		c.log().Warn("status failed", "err", err)
-		return AlertEmbed("Failover status unavailable", err.Error(), st.Now)
+		c.log().Warn("status failed", "server", server, "err", err)
+		return []*discordgo.MessageEmbed{AlertEmbed("Failover status unavailable", err.Error(), time.Time{})}
 	}
-	return StatusEmbed(st)
+	if len(sts) == 0 {
+		return []*discordgo.MessageEmbed{AlertEmbed("Failover status unavailable", "no game server configured", time.Time{})}
+	}
+	out := make([]*discordgo.MessageEmbed, 0, min(len(sts), MaxStatusEmbeds))
+	for i, st := range sts {
+		if i == MaxStatusEmbeds-1 && len(sts) > MaxStatusEmbeds {
+			out = append(out, AlertEmbed("More servers", fmt.Sprintf("%d servers not shown: ask for one by name", len(sts)-i), st.Now))
+			break
+		}
+		out = append(out, StatusEmbed(st))
+	}
+	return out
 }
 
 // AdminFromState is the default AdminFunc: the guild owner, or a member one
@@ -179,7 +220,11 @@ func AdminFromState(s *discordgo.Session, guildID, userID string, m *discordgo.M
 	return perms&discordgo.PermissionAdministrator != 0
 }
 
-// StatusSlashCommand is the definition registered for /failover-status.
+// StatusServerOption is the slash command's optional server-name option.
+const StatusServerOption = "server"
+
+// StatusSlashCommand is the definition registered for /failover-status,
+// with an optional "server" option (all servers when left out).
 func StatusSlashCommand() *discordgo.ApplicationCommand {
 	perm := int64(discordgo.PermissionAdministrator)
 	dm := false
@@ -188,6 +233,10 @@ func StatusSlashCommand() *discordgo.ApplicationCommand {
 		Description:              "Show the webhook/SSH failover status",
 		DefaultMemberPermissions: &perm,
 		DMPermission:             &dm,
+		Options: []*discordgo.ApplicationCommandOption{{
+			Type: discordgo.ApplicationCommandOptionString, Name: StatusServerOption,
+			Description: "Game server name (default: all servers)", Required: false,
+		}},
 	}
 }
 

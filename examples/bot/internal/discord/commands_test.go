@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,17 +11,90 @@ import (
 	"github.com/bwmarrin/discordgo"
 )
 
-func testStatus(pollingOn bool) func(context.Context) (StatusView, error) {
+func testStatus(pollingOn bool) func(context.Context, string) ([]StatusView, error) {
 	now := time.Date(2026, 1, 15, 22, 0, 0, 0, time.UTC)
-	return func(context.Context) (StatusView, error) {
-		return StatusView{
+	return func(context.Context, string) ([]StatusView, error) {
+		return []StatusView{{
 			SmartEnabled: true, PollingOn: pollingOn, ConsecutiveSuccesses: 1, ConsecutiveFailures: 0,
 			LastWebhookSuccess: now.Add(-90 * time.Second), SuccessThreshold: 2, FailureThreshold: 1,
 			HeartbeatTimeout: 15 * time.Minute, HeartbeatMinPlayers: 4,
 			TimeWebhook: 3 * time.Hour, TimePolling: 20 * time.Minute, Failovers: 3, Recoveries: 2,
 			MeanTimeToRecover: 4 * time.Minute, LastProbe: now.Add(-30 * time.Second), OutboxBacklog: 5,
 			PlayersInVoice: 7, Now: now,
-		}, nil
+		}}, nil
+	}
+}
+
+// serversStatus answers for two servers, alpha polling and bravo not.
+func serversStatus(ctx context.Context, server string) ([]StatusView, error) {
+	all := []StatusView{{Server: "alpha", SmartEnabled: true, PollingOn: true}, {Server: "bravo", SmartEnabled: true}}
+	if server == "" {
+		return all, nil
+	}
+	for _, v := range all {
+		if v.Server == server {
+			return []StatusView{v}, nil
+		}
+	}
+	return nil, errors.New("unknown server " + server + " (have alpha, bravo)")
+}
+
+// TestStatusServers: no argument shows every server, a name shows that
+// one, an unknown name says which servers exist; the slash command's
+// server option does the same.
+func TestStatusServers(t *testing.T) {
+	t.Parallel()
+	c := &Commands{GuildID: "900", Status: serversStatus, IsAdmin: adminIDs("1")}
+	titles := func(es []*discordgo.MessageEmbed) string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.Title)
+		}
+		return strings.Join(out, "|")
+	}
+	for _, tc := range []struct{ content, want string }{
+		{"!failover-status", "Failover status: alpha|Failover status: bravo"},
+		{"!failover-status bravo", "Failover status: bravo"},
+		{"!failover  alpha  extra", "Failover status: alpha"},
+		{"!failover-status charlie", "Failover status unavailable"},
+	} {
+		r := c.Reply(context.Background(), nil, message("1", tc.content))
+		if r == nil {
+			t.Fatalf("%q: no reply", tc.content)
+		}
+		if got := titles(r.Embeds); got != tc.want {
+			t.Errorf("%q: embeds %q, want %q", tc.content, got, tc.want)
+		}
+		if tc.want == "Failover status unavailable" && !strings.Contains(r.Embeds[0].Description, "have alpha, bravo") {
+			t.Errorf("%q: %q", tc.content, r.Embeds[0].Description)
+		}
+	}
+	i := interaction("1", 0)
+	i.Data = discordgo.ApplicationCommandInteractionData{ID: "c1", Name: StatusCommand, Options: []*discordgo.ApplicationCommandInteractionDataOption{
+		{Name: StatusServerOption, Type: discordgo.ApplicationCommandOptionString, Value: "alpha"}}}
+	resp := c.InteractionReply(context.Background(), nil, i)
+	if resp == nil || titles(resp.Data.Embeds) != "Failover status: alpha" {
+		t.Fatalf("slash with server: %+v", resp)
+	}
+	if resp := c.InteractionReply(context.Background(), nil, interaction("1", 0)); titles(resp.Data.Embeds) != "Failover status: alpha|Failover status: bravo" {
+		t.Errorf("slash without server: %q", titles(resp.Data.Embeds))
+	}
+}
+
+func TestParseStatusCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		text   string
+		ok     bool
+		server string
+	}{
+		{"!failover-status", true, ""}, {" !FAILOVER  main ", true, "main"}, {"!webhook-status x y", true, "x"},
+		{"!failover-statusx", false, ""}, {"", false, ""}, {"hello !failover", false, ""},
+	} {
+		ok, server := ParseStatusCommand(tc.text)
+		if ok != tc.ok || server != tc.server {
+			t.Errorf("%q: %v %q, want %v %q", tc.text, ok, server, tc.ok, tc.server)
+		}
 	}
 }
 

@@ -131,6 +131,8 @@ func AwardsEmbed(v AwardsView) *discordgo.MessageEmbed {
 
 // StatusView is everything the failover-status command shows.
 type StatusView struct {
+	// Server names the game server; the title shows it when set.
+	Server               string
 	SmartEnabled         bool
 	PollingOn            bool
 	ConsecutiveSuccesses int
@@ -187,8 +189,12 @@ func StatusEmbed(s StatusView) *discordgo.MessageEmbed {
 	f := func(name, value string) *discordgo.MessageEmbedField {
 		return &discordgo.MessageEmbedField{Name: name, Value: value, Inline: name != "Mode"}
 	}
+	title := "Failover status"
+	if s.Server != "" {
+		title += ": " + s.Server
+	}
 	return &discordgo.MessageEmbed{
-		Title: "Failover status",
+		Title: title,
 		Color: color,
 		Fields: []*discordgo.MessageEmbedField{
 			f("Mode", mode),

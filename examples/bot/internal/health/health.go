@@ -1,6 +1,8 @@
 // Package health serves the reference bot's /health (JSON) and /metrics
 // (Prometheus text, from a registry of its own so nothing global leaks in)
-// on one small HTTP server.
+// on one small HTTP server. Every per-server metric carries a server label
+// (the game server's name), so one bot serving several game servers shows
+// each one's mode, transitions, SSH/SFTP cost and files.
 package health
 
 import (
@@ -32,13 +34,21 @@ const (
 // be nil (the metric is then not exported). They must be safe for concurrent
 // use and quick (they run inside the scrape).
 type Sources struct {
-	// SSHHandshakes and SFTPRequests are totals since start.
-	SSHHandshakes func() float64
-	SFTPRequests  func() float64
 	// OutboxBacklog is the number of outbox rows not yet posted.
 	OutboxBacklog func() float64
 	// Quarantine is the number of quarantined files.
 	Quarantine func() float64
+	// Servers are the game servers' own sources.
+	Servers []ServerSources
+}
+
+// ServerSources are one game server's scrape-time values.
+type ServerSources struct {
+	// Server is the server label's value.
+	Server string
+	// SSHHandshakes and SFTPRequests are totals since start.
+	SSHHandshakes func() float64
+	SFTPRequests  func() float64
 	// ModeSeconds returns the total seconds spent with polling off (webhook)
 	// and on (polling).
 	ModeSeconds func() (webhook, polling float64)
@@ -50,13 +60,15 @@ type Sources struct {
 type Metrics struct {
 	// Registry holds only roundfeed's metrics plus the Go and process collectors.
 	Registry *prometheus.Registry
-	// Files counts processed files by the path that saw them (webhook, poll,
-	// probe, backfill, local) and outcome (imported, duplicate, deferred,
-	// failed, quarantined).
+	// Files counts processed files by server, the path that saw them
+	// (webhook, poll, probe, backfill, local) and outcome (imported,
+	// duplicate, deferred, failed, quarantined).
 	Files *prometheus.CounterVec
-	// Latency is the time from a file's event to its import, in seconds.
-	Latency prometheus.Histogram
-	// Transitions counts failover transitions by target mode and reason.
+	// Latency is the time from a file's event to its import, in seconds, by
+	// server.
+	Latency *prometheus.HistogramVec
+	// Transitions counts failover transitions by server, target mode and
+	// reason.
 	Transitions *prometheus.CounterVec
 	// Published counts Discord posts by outcome (ok, retry, permanent).
 	Published *prometheus.CounterVec
@@ -68,69 +80,83 @@ func NewMetrics(src Sources) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Files: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "roundfeed_files_total", Help: "Stats files handled, by the path that saw them and outcome.",
-		}, []string{"via", "outcome"}),
-		Latency: prometheus.NewHistogram(prometheus.HistogramOpts{
-			Name: "roundfeed_processing_latency_seconds", Help: "Time from a file's event to its import.",
+			Name: "roundfeed_files_total", Help: "Stats files handled, by server, the path that saw them and outcome.",
+		}, []string{"server", "via", "outcome"}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "roundfeed_processing_latency_seconds", Help: "Time from a file's event to its import, by server.",
 			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900},
-		}),
+		}, []string{"server"}),
 		Transitions: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "roundfeed_failover_transitions_total", Help: "Failover transitions, by target mode and reason.",
-		}, []string{"to", "reason"}),
+			Name: "roundfeed_failover_transitions_total", Help: "Failover transitions, by server, target mode and reason.",
+		}, []string{"server", "to", "reason"}),
 		Published: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "roundfeed_discord_posts_total", Help: "Discord post attempts, by outcome.",
 		}, []string{"outcome"}),
 	}
 	reg.MustRegister(m.Files, m.Latency, m.Transitions, m.Published,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	if src.PollingOn != nil {
-		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "roundfeed_failover_polling", Help: "1 while SSH polling is on (backup active), 0 while the webhook is primary.",
-		}, func() float64 {
-			if src.PollingOn() {
-				return 1
-			}
-			return 0
-		}))
-	}
-	if src.ModeSeconds != nil {
-		reg.MustRegister(&modeSeconds{f: src.ModeSeconds, desc: prometheus.NewDesc("roundfeed_failover_mode_seconds_total",
-			"Seconds spent in each mode since start.", []string{"mode"}, nil)})
-	}
-	counter := func(name, help string, f func() float64) {
-		if f != nil {
-			reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f))
-		}
+	if len(src.Servers) > 0 {
+		reg.MustRegister(&serverCollector{servers: src.Servers})
 	}
 	gauge := func(name, help string, f func() float64) {
 		if f != nil {
 			reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f))
 		}
 	}
-	counter("roundfeed_ssh_handshakes_total", "SSH handshakes made (connections opened).", src.SSHHandshakes)
-	counter("roundfeed_sftp_requests_total", "SFTP requests made (stat, readdir, open, read).", src.SFTPRequests)
 	gauge("roundfeed_outbox_backlog", "Outbox rows not yet posted to Discord.", src.OutboxBacklog)
 	gauge("roundfeed_quarantine_files", "Files quarantined after too many failed attempts.", src.Quarantine)
 	return m
 }
 
-type modeSeconds struct {
-	f    func() (float64, float64)
-	desc *prometheus.Desc
-}
+var (
+	descPolling = prometheus.NewDesc("roundfeed_failover_polling",
+		"1 while SSH polling is on (backup active), 0 while the webhook is primary, by server.", []string{"server"}, nil)
+	descModeSeconds = prometheus.NewDesc("roundfeed_failover_mode_seconds_total",
+		"Seconds spent in each mode since start, by server.", []string{"server", "mode"}, nil)
+	descHandshakes = prometheus.NewDesc("roundfeed_ssh_handshakes_total",
+		"SSH handshakes made (connections opened), by server.", []string{"server"}, nil)
+	descRequests = prometheus.NewDesc("roundfeed_sftp_requests_total",
+		"SFTP requests made (stat, readdir, open, read), by server.", []string{"server"}, nil)
+)
+
+// serverCollector exports the per-server scrape-time values with a server
+// label.
+type serverCollector struct{ servers []ServerSources }
 
 // Describe implements prometheus.Collector.
-func (c *modeSeconds) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+func (c *serverCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPolling, descModeSeconds, descHandshakes, descRequests} {
+		ch <- d
+	}
+}
 
-// Collect implements prometheus.Collector: one sample per mode.
-func (c *modeSeconds) Collect(ch chan<- prometheus.Metric) {
-	w, p := c.f()
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, w, ModeWebhook)
-	ch <- prometheus.MustNewConstMetric(c.desc, prometheus.CounterValue, p, ModePolling)
+// Collect implements prometheus.Collector: the samples of every server.
+func (c *serverCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.servers {
+		if s.PollingOn != nil {
+			v := 0.0
+			if s.PollingOn() {
+				v = 1
+			}
+			ch <- prometheus.MustNewConstMetric(descPolling, prometheus.GaugeValue, v, s.Server)
+		}
+		if s.ModeSeconds != nil {
+			w, p := s.ModeSeconds()
+			ch <- prometheus.MustNewConstMetric(descModeSeconds, prometheus.CounterValue, w, s.Server, ModeWebhook)
+			ch <- prometheus.MustNewConstMetric(descModeSeconds, prometheus.CounterValue, p, s.Server, ModePolling)
+		}
+		if s.SSHHandshakes != nil {
+			ch <- prometheus.MustNewConstMetric(descHandshakes, prometheus.CounterValue, s.SSHHandshakes(), s.Server)
+		}
+		if s.SFTPRequests != nil {
+			ch <- prometheus.MustNewConstMetric(descRequests, prometheus.CounterValue, s.SFTPRequests(), s.Server)
+		}
+	}
 }
 
 // LastFile is the most recent file the pipeline finished.
 type LastFile struct {
+	Server  string    `json:"server,omitempty"`
 	Name    string    `json:"name"`
 	Via     string    `json:"via"`
 	Outcome string    `json:"outcome"`
@@ -154,12 +180,25 @@ type Failover struct {
 type Report struct {
 	// Status is "ok", or "degraded" with Problems listing what needs an
 	// operator (both answer HTTP 200).
-	Status   string    `json:"status"`
-	Problems []string  `json:"problems,omitempty"`
+	Status   string   `json:"status"`
+	Problems []string `json:"problems,omitempty"`
+	// Mode is "polling" when any server polls, else "webhook".
+	Mode     string    `json:"mode"`
+	LastFile *LastFile `json:"last_file"`
+	// Failover adds up the servers' counts; its polling_on is true when
+	// any server polls.
+	Failover Failover `json:"failover"`
+	// Servers holds each game server's mode, failover state and last file.
+	Servers []ServerReport `json:"servers,omitempty"`
+	Now     time.Time      `json:"now"`
+}
+
+// ServerReport is one game server's part of the report.
+type ServerReport struct {
+	Server   string    `json:"server"`
 	Mode     string    `json:"mode"`
 	LastFile *LastFile `json:"last_file"`
 	Failover Failover  `json:"failover"`
-	Now      time.Time `json:"now"`
 }
 
 // Tracker keeps the last processed file for the report. Safe for concurrent use.

@@ -100,18 +100,25 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	polling := true
 	m := NewMetrics(Sources{
-		SSHHandshakes: func() float64 { return 3 },
-		SFTPRequests:  func() float64 { return 41 },
 		OutboxBacklog: func() float64 { return 2 },
 		Quarantine:    func() float64 { return 1 },
-		ModeSeconds:   func() (float64, float64) { return 3600, 120 },
-		PollingOn:     func() bool { return polling },
+		Servers: []ServerSources{{
+			Server:        "alpha",
+			SSHHandshakes: func() float64 { return 3 },
+			SFTPRequests:  func() float64 { return 41 },
+			ModeSeconds:   func() (float64, float64) { return 3600, 120 },
+			PollingOn:     func() bool { return polling },
+		}, {
+			Server:      "bravo",
+			ModeSeconds: func() (float64, float64) { return 10, 0 },
+			PollingOn:   func() bool { return false },
+		}},
 	})
-	m.Files.WithLabelValues("webhook", "imported").Add(5)
-	m.Files.WithLabelValues("poll", "imported").Inc()
-	m.Files.WithLabelValues("webhook", "quarantined").Inc()
-	m.Latency.Observe(0.3)
-	m.Transitions.WithLabelValues("polling", "missed").Inc()
+	m.Files.WithLabelValues("alpha", "webhook", "imported").Add(5)
+	m.Files.WithLabelValues("alpha", "poll", "imported").Inc()
+	m.Files.WithLabelValues("bravo", "webhook", "quarantined").Inc()
+	m.Latency.WithLabelValues("alpha").Observe(0.3)
+	m.Transitions.WithLabelValues("alpha", "polling", "missed").Inc()
 	m.Published.WithLabelValues("ok").Inc()
 	srv := httptest.NewServer(Handler(func(context.Context) (Report, error) { return Report{Status: "ok"}, nil }, m))
 	defer srv.Close()
@@ -120,17 +127,19 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("code %d", code)
 	}
 	for _, want := range []string{
-		`roundfeed_files_total{outcome="imported",via="webhook"} 5`,
-		`roundfeed_files_total{outcome="imported",via="poll"} 1`,
-		`roundfeed_files_total{outcome="quarantined",via="webhook"} 1`,
-		`roundfeed_processing_latency_seconds_count 1`,
-		`roundfeed_processing_latency_seconds_bucket{le="0.5"} 1`,
-		`roundfeed_failover_transitions_total{reason="missed",to="polling"} 1`,
-		`roundfeed_failover_polling 1`,
-		`roundfeed_failover_mode_seconds_total{mode="webhook"} 3600`,
-		`roundfeed_failover_mode_seconds_total{mode="polling"} 120`,
-		`roundfeed_ssh_handshakes_total 3`,
-		`roundfeed_sftp_requests_total 41`,
+		`roundfeed_files_total{outcome="imported",server="alpha",via="webhook"} 5`,
+		`roundfeed_files_total{outcome="imported",server="alpha",via="poll"} 1`,
+		`roundfeed_files_total{outcome="quarantined",server="bravo",via="webhook"} 1`,
+		`roundfeed_processing_latency_seconds_count{server="alpha"} 1`,
+		`roundfeed_processing_latency_seconds_bucket{server="alpha",le="0.5"} 1`,
+		`roundfeed_failover_transitions_total{reason="missed",server="alpha",to="polling"} 1`,
+		`roundfeed_failover_polling{server="alpha"} 1`,
+		`roundfeed_failover_polling{server="bravo"} 0`,
+		`roundfeed_failover_mode_seconds_total{mode="webhook",server="alpha"} 3600`,
+		`roundfeed_failover_mode_seconds_total{mode="polling",server="alpha"} 120`,
+		`roundfeed_failover_mode_seconds_total{mode="webhook",server="bravo"} 10`,
+		`roundfeed_ssh_handshakes_total{server="alpha"} 3`,
+		`roundfeed_sftp_requests_total{server="alpha"} 41`,
 		`roundfeed_outbox_backlog 2`,
 		`roundfeed_quarantine_files 1`,
 		`roundfeed_discord_posts_total{outcome="ok"} 1`,
