@@ -1,11 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
@@ -31,9 +33,9 @@ func (s *Store) candidates(ctx context.Context, tx *sql.Tx, op, query string, ar
 	case cached:
 		rows, err = st.QueryContext(ctx, args...)
 	case tx != nil:
-		rows, err = tx.QueryContext(ctx, query, args...)
+		rows, err = tx.QueryContext(ctx, s.q(query), args...)
 	default:
-		rows, err = s.db.QueryContext(ctx, query, args...)
+		rows, err = s.db.QueryContext(ctx, s.q(query), args...)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %s: %w", op, err)
@@ -113,13 +115,34 @@ func (s *Store) HasRoundForEndstats(ctx context.Context, server string, es parse
 	return len(c) > 0, err
 }
 
-// Due implements ingest.Outbox.
+// dueSQL leases the due items to one owner and returns them. The outer
+// WHERE repeats the conditions: under PostgreSQL's READ COMMITTED, a row
+// another replica leased meanwhile is re-checked against them after its
+// lock is released, and skipped. SKIP LOCKED (PostgreSQL) passes over rows
+// another replica is leasing at this moment instead of waiting.
+const dueSQL = `UPDATE outbox SET lease_owner = ?, lease_until_ms = ?
+WHERE id IN (SELECT id FROM outbox
+	WHERE message_id = '' AND dead = 0 AND next_attempt_ms <= ? AND (lease_until_ms <= ? OR lease_owner = ?)
+	ORDER BY id LIMIT ?%s)
+AND message_id = '' AND dead = 0 AND (lease_until_ms <= ? OR lease_owner = ?)
+RETURNING id, server, file_name, kind, nonce, payload, attempts, last_error, created_ms, next_attempt_ms`
+
+// Due implements ingest.Outbox. The items it returns are leased to this
+// Store for Options.OutboxLease: a Store sharing the database (another
+// replica) gets other items, so two replicas never post the same item at
+// the same time; this Store gets them again (a Flush cut short). Sent and
+// Failed end the lease; after a crash it expires.
 func (s *Store) Due(ctx context.Context, now time.Time, limit int) ([]ingest.OutboxItem, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, server, file_name, kind, nonce, payload, attempts, last_error, created_ms, next_attempt_ms
-FROM outbox WHERE message_id = '' AND dead = 0 AND next_attempt_ms <= ? ORDER BY id LIMIT ?`, ms(now), limit)
+	skip := ""
+	if s.d == Postgres {
+		skip = " FOR UPDATE SKIP LOCKED"
+	}
+	n := ms(now)
+	rows, err := s.db.QueryContext(ctx, s.q(fmt.Sprintf(dueSQL, skip)),
+		s.owner, ms(now.Add(s.lease)), n, n, s.owner, limit, n, s.owner)
 	if err != nil {
 		return nil, fmt.Errorf("store: outbox due: %w", err)
 	}
@@ -141,6 +164,8 @@ FROM outbox WHERE message_id = '' AND dead = 0 AND next_attempt_ms <= ? ORDER BY
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: outbox due: %w", err)
 	}
+	// RETURNING has no order.
+	slices.SortFunc(out, func(a, b ingest.OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
 }
 
@@ -149,7 +174,7 @@ func (s *Store) Sent(ctx context.Context, id int64, messageID string, at time.Ti
 	if messageID == "" {
 		return fmt.Errorf("store: outbox item %d: empty message id", id)
 	}
-	if _, err := s.db.ExecContext(ctx, `UPDATE outbox SET message_id = ?, sent_ms = ?, last_error = '' WHERE id = ? AND message_id = ''`,
+	if _, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET message_id = ?, sent_ms = ?, last_error = '', lease_owner = '', lease_until_ms = 0 WHERE id = ? AND message_id = ''`),
 		messageID, ms(at), id); err != nil {
 		return fmt.Errorf("store: outbox item %d: sent: %w", id, err)
 	}
@@ -162,8 +187,8 @@ func (s *Store) Failed(ctx context.Context, id int64, reason string, next time.T
 		reason = reason[:1000]
 	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_ms = ?, dead = ?
-WHERE id = ? AND message_id = '' RETURNING attempts`, reason, ms(next), b2i(giveUp), id).Scan(&n)
+	err := s.db.QueryRowContext(ctx, s.q(`UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_ms = ?, dead = ?, lease_owner = '', lease_until_ms = 0
+WHERE id = ? AND message_id = '' RETURNING attempts`), reason, ms(next), b2i(giveUp), id).Scan(&n)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, fmt.Errorf("store: outbox item %d: %w (or already sent)", id, ErrNotFound)
 	}
@@ -176,7 +201,7 @@ WHERE id = ? AND message_id = '' RETURNING attempts`, reason, ms(next), b2i(give
 // RetryPost puts a given-up outbox item back in the queue (a status
 // command's "retry"), resetting its attempts.
 func (s *Store) RetryPost(ctx context.Context, id int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE outbox SET dead = 0, attempts = 0, next_attempt_ms = 0 WHERE id = ? AND message_id = ''`, id)
+	res, err := s.db.ExecContext(ctx, s.q(`UPDATE outbox SET dead = 0, attempts = 0, next_attempt_ms = 0, lease_owner = '', lease_until_ms = 0 WHERE id = ? AND message_id = ''`), id)
 	if err != nil {
 		return fmt.Errorf("store: retry post %d: %w", id, err)
 	}
@@ -203,12 +228,12 @@ type Backlog struct {
 func (s *Store) OutboxBacklog(ctx context.Context) (Backlog, error) {
 	var b Backlog
 	var oldest int64
-	err := s.db.QueryRowContext(ctx, `SELECT
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT
 	COALESCE(SUM(CASE WHEN message_id = '' AND dead = 0 THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(CASE WHEN message_id = '' AND dead = 1 THEN 1 ELSE 0 END), 0),
 	COALESCE(SUM(CASE WHEN message_id <> '' THEN 1 ELSE 0 END), 0),
 	COALESCE(MIN(CASE WHEN message_id = '' AND dead = 0 THEN created_ms END), 0)
-FROM outbox`).Scan(&b.Pending, &b.GivenUp, &b.Sent, &oldest)
+FROM outbox`)).Scan(&b.Pending, &b.GivenUp, &b.Sent, &oldest)
 	if err != nil {
 		return Backlog{}, fmt.Errorf("store: outbox backlog: %w", err)
 	}
@@ -221,8 +246,8 @@ func (s *Store) GivenUpPosts(ctx context.Context, limit int) ([]ingest.OutboxIte
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, server, file_name, kind, nonce, attempts, last_error, created_ms
-FROM outbox WHERE message_id = '' AND dead = 1 ORDER BY id DESC LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, server, file_name, kind, nonce, attempts, last_error, created_ms
+FROM outbox WHERE message_id = '' AND dead = 1 ORDER BY id DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: given-up posts: %w", err)
 	}
@@ -243,7 +268,7 @@ FROM outbox WHERE message_id = '' AND dead = 1 ORDER BY id DESC LIMIT ?`, limit)
 
 // Counts returns the number of tracked files in each state.
 func (s *Store) Counts(ctx context.Context) (map[tracker.State]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM processed_files GROUP BY state`)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT state, COUNT(*) FROM processed_files GROUP BY state`))
 	if err != nil {
 		return nil, fmt.Errorf("store: counts: %w", err)
 	}
@@ -270,8 +295,8 @@ func (s *Store) Quarantined(ctx context.Context, limit int) ([]tracker.Record, e
 // any server), or ErrNotFound.
 func (s *Store) LastProcessed(ctx context.Context, server string) (tracker.Record, error) {
 	var srv, name string
-	err := s.db.QueryRowContext(ctx, `SELECT server, name FROM processed_files
-WHERE state = 'done' AND (server = ? OR ? = '') ORDER BY done_ms DESC, name DESC LIMIT 1`, server, server).Scan(&srv, &name)
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT server, name FROM processed_files
+WHERE state = 'done' AND (server = ? OR ? = '') ORDER BY done_ms DESC, name DESC LIMIT 1`), server, server).Scan(&srv, &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return tracker.Record{}, fmt.Errorf("store: last processed: %w", ErrNotFound)
 	}
@@ -303,13 +328,13 @@ func (s *Store) RecordFailover(ctx context.Context, server string, r failover.Re
 	}
 	defer tx.Rollback()
 	for _, t := range r.Transitions {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO failover_events (server, at_ms, kind, from_mode, to_mode, reason) VALUES (?, ?, 'transition', ?, ?, ?)`,
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO failover_events (server, at_ms, kind, from_mode, to_mode, reason) VALUES (?, ?, 'transition', ?, ?, ?)`),
 			server, ms(t.At), t.From.String(), t.To.String(), t.Reason); err != nil {
 			return fmt.Errorf("store: record failover: %w", err)
 		}
 	}
 	for _, a := range r.Alerts {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO failover_events (server, at_ms, kind, alert, reason) VALUES (?, ?, 'alert', ?, ?)`,
+		if _, err := tx.ExecContext(ctx, s.q(`INSERT INTO failover_events (server, at_ms, kind, alert, reason) VALUES (?, ?, 'alert', ?, ?)`),
 			server, ms(a.At), a.Kind.String(), a.Reason); err != nil {
 			return fmt.Errorf("store: record failover: %w", err)
 		}
@@ -325,8 +350,8 @@ func (s *Store) FailoverEvents(ctx context.Context, limit int) ([]FailoverEvent,
 	if limit <= 0 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT id, server, at_ms, kind, from_mode, to_mode, alert, reason
-FROM failover_events ORDER BY at_ms DESC, id DESC LIMIT ?`, limit)
+	rows, err := s.db.QueryContext(ctx, s.q(`SELECT id, server, at_ms, kind, from_mode, to_mode, alert, reason
+FROM failover_events ORDER BY at_ms DESC, id DESC LIMIT ?`), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: failover events: %w", err)
 	}
@@ -367,11 +392,11 @@ type Round struct {
 func (s *Store) Round(ctx context.Context, server, file string) (Round, error) {
 	var r Round
 	var mvp sql.NullString
-	err := s.db.QueryRowContext(ctx, `SELECT r.id, r.server, r.file_name, r.map, r.round_number, r.sha256, r.size, r.via, r.mvp, r.r2_status, r.r1_file,
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT r.id, r.server, r.file_name, r.map, r.round_number, r.sha256, r.size, r.via, r.mvp, r.r2_status, r.r1_file,
 	(SELECT COUNT(*) FROM player_stats p WHERE p.round_id = r.id AND p.kind = 'raw'),
 	(SELECT COUNT(*) FROM player_stats p WHERE p.round_id = r.id AND p.kind = 'diff'),
 	(SELECT COUNT(*) FROM weapon_stats w WHERE w.round_id = r.id)
-FROM rounds r WHERE r.server = ? AND r.file_name = ?`, server, file).Scan(
+FROM rounds r WHERE r.server = ? AND r.file_name = ?`), server, file).Scan(
 		&r.ID, &r.Server, &r.File, &r.Map, &r.RoundNumber, &r.SHA256, &r.Size, &r.Via, &mvp, &r.R2Status, &r.R1File,
 		&r.RawPlayers, &r.DiffPlayers, &r.Weapons)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -397,10 +422,10 @@ type EndstatsFile struct {
 // Endstats looks up one stored endstats file, or ErrNotFound.
 func (s *Store) Endstats(ctx context.Context, server, file string) (EndstatsFile, error) {
 	var e EndstatsFile
-	err := s.db.QueryRowContext(ctx, `SELECT e.id, e.server, e.file_name, COALESCE(r.file_name, ''),
+	err := s.db.QueryRowContext(ctx, s.q(`SELECT e.id, e.server, e.file_name, COALESCE(r.file_name, ''),
 	(SELECT COUNT(*) FROM endstats_awards a WHERE a.endstats_id = e.id),
 	(SELECT COUNT(*) FROM endstats_vs v WHERE v.endstats_id = e.id)
-FROM endstats e LEFT JOIN rounds r ON r.id = e.round_id WHERE e.server = ? AND e.file_name = ?`, server, file).Scan(
+FROM endstats e LEFT JOIN rounds r ON r.id = e.round_id WHERE e.server = ? AND e.file_name = ?`), server, file).Scan(
 		&e.ID, &e.Server, &e.File, &e.RoundFile, &e.Awards, &e.Versus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return EndstatsFile{}, fmt.Errorf("store: endstats %s/%s: %w", server, file, ErrNotFound)

@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"math"
 	"slices"
 	"strconv"
@@ -18,12 +21,29 @@ import (
 )
 
 // Store implements ingest.Store and ingest.Outbox over a database opened
-// with Open. It is safe for concurrent use.
+// with Open or OpenURL. It is safe for concurrent use, and several Stores
+// (in several processes) may share one database.
 type Store struct {
 	db    *sql.DB
 	tr    tracker.Tracker
+	d     tracker.Dialect
 	stmts stmtCache
+	// owner identifies this Store's outbox leases; lease is their length.
+	owner string
+	lease time.Duration
 }
+
+// Options are a Store's settings beyond New's.
+type Options struct {
+	// OutboxLease is how long the items Due returns are reserved for this
+	// Store: another Store sharing the database (a replica) does not send
+	// them meanwhile; after a crash they are sent by another once it ends.
+	// It must exceed the longest publish. Default DefaultOutboxLease.
+	OutboxLease time.Duration
+}
+
+// DefaultOutboxLease is Options.OutboxLease's default.
+const DefaultOutboxLease = 2 * time.Minute
 
 var (
 	_ ingest.Store  = (*Store)(nil)
@@ -33,13 +53,30 @@ var (
 // New returns a Store on db that marks files done through tr. tr must write
 // to the same database (a tracker.SQL on db): otherwise the done mark is not
 // part of the import's transaction.
+//
+// The dialect comes from db's driver (DialectOf).
 func New(db *sql.DB, tr tracker.Tracker) (*Store, error) {
+	return NewWith(db, tr, Options{})
+}
+
+// NewWith is New with options.
+func NewWith(db *sql.DB, tr tracker.Tracker, o Options) (*Store, error) {
 	if db == nil || tr == nil {
 		return nil, errors.New("store: new: nil db or tracker")
 	}
-	s := &Store{db: db, tr: tr}
-	queries := append(insertShapes(), insertRoundSQL, insertEndstatsSQL, insertOutboxSQL, linkSQL, r1CandSQL, roundCandSQL, orphanSQL)
-	if err := s.stmts.warm(context.Background(), db, queries); err != nil {
+	if o.OutboxLease < 0 {
+		return nil, fmt.Errorf("store: new: outbox lease %v: must not be negative", o.OutboxLease)
+	}
+	if o.OutboxLease == 0 {
+		o.OutboxLease = DefaultOutboxLease
+	}
+	var tok [12]byte
+	if _, err := rand.Read(tok[:]); err != nil {
+		return nil, fmt.Errorf("store: new: %w", err)
+	}
+	s := &Store{db: db, tr: tr, d: DialectOf(db), owner: hex.EncodeToString(tok[:]), lease: o.OutboxLease}
+	queries := append(insertShapes(), insertRoundSQL, insertEndstatsSQL, insertOutboxSQL, linkSQL, r1CandSQL, roundCandSQL, orphanSQL, lockSQL)
+	if err := s.stmts.warm(context.Background(), db, s.d, queries); err != nil {
 		return nil, fmt.Errorf("store: new (is the database migrated? store.Open does it): %w", err)
 	}
 	return s, nil
@@ -47,6 +84,26 @@ func New(db *sql.DB, tr tracker.Tracker) (*Store, error) {
 
 // DB returns the database.
 func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect returns the database's dialect.
+func (s *Store) Dialect() tracker.Dialect { return s.d }
+
+// q returns query in the Store's dialect.
+func (s *Store) q(query string) string { return rebind(s.d, query) }
+
+// lockSQL takes PostgreSQL's transaction-scoped advisory lock of a server
+// and map (see lockKey).
+const lockSQL = `SELECT pg_advisory_xact_lock(?)`
+
+// lockKey is the advisory lock key of a server's map: the pairing and link
+// decisions of a commit depend only on rounds of the same server and map.
+func lockKey(server, mp string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(server))
+	h.Write([]byte{0})
+	h.Write([]byte(mp))
+	return int64(h.Sum64())
+}
 
 // Commit implements ingest.Store.
 func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
@@ -56,6 +113,14 @@ func (s *Store) Commit(ctx context.Context, imp *ingest.Import) error {
 		return fmt.Errorf("store: commit %s: %w", name, err)
 	}
 	defer tx.Rollback()
+	if s.d == Postgres {
+		// Serialise commits of one server's map across replicas, so that the
+		// basis check below sees every round committed before this one (on
+		// SQLite, BEGIN IMMEDIATE serialises all writers).
+		if _, err := s.exec(ctx, tx, lockSQL, lockKey(imp.Event.Server, imp.Event.Name.Map)); err != nil {
+			return fmt.Errorf("store: commit %s: lock: %w", name, err)
+		}
+	}
 	if err := s.checkBasis(ctx, tx, imp); err != nil {
 		return fmt.Errorf("store: commit %s: %w", name, err)
 	}
@@ -311,7 +376,8 @@ func (s *Store) insertMany(ctx context.Context, tx *sql.Tx, table, cols string, 
 	return nil
 }
 
-// stmtCache holds the statements prepared when the Store was made. A
+// stmtCache holds the statements prepared when the Store was made, keyed
+// by their "?" text (prepared in the Store's dialect). A
 // statement prepared on the *sql.DB is reused by tx.StmtContext on each
 // connection (prepared there once, on the transaction's own connection).
 // Nothing is prepared later: preparing on the *sql.DB inside a transaction
@@ -322,10 +388,13 @@ type stmtCache struct {
 	m map[string]*sql.Stmt // read-only after warm
 }
 
-func (c *stmtCache) warm(ctx context.Context, db *sql.DB, queries []string) error {
+func (c *stmtCache) warm(ctx context.Context, db *sql.DB, d tracker.Dialect, queries []string) error {
 	c.m = make(map[string]*sql.Stmt, len(queries))
 	for _, q := range queries {
-		st, err := db.PrepareContext(ctx, q)
+		if q == lockSQL && d != Postgres {
+			continue
+		}
+		st, err := db.PrepareContext(ctx, rebind(d, q))
 		if err != nil {
 			c.close()
 			return err
@@ -379,7 +448,7 @@ func (s *Store) exec(ctx context.Context, tx *sql.Tx, query string, args ...any)
 	if st, ok := s.stmts.m[query]; ok {
 		return tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
-	return tx.ExecContext(ctx, query, args...)
+	return tx.ExecContext(ctx, s.q(query), args...)
 }
 
 // queryRow runs a single-row query inside tx, prepared if cached.
@@ -387,7 +456,7 @@ func (s *Store) queryRow(ctx context.Context, tx *sql.Tx, query string, args ...
 	if st, ok := s.stmts.m[query]; ok {
 		return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}
-	return tx.QueryRowContext(ctx, query, args...)
+	return tx.QueryRowContext(ctx, s.q(query), args...)
 }
 
 // Close releases the Store's prepared statements (not the database).

@@ -4,9 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +20,7 @@ import (
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source"
 	"github.com/roundfeed/roundfeed/store"
+	"github.com/roundfeed/roundfeed/store/pgtest"
 	"github.com/roundfeed/roundfeed/tracker"
 	"github.com/roundfeed/roundfeed/tracker/trackertest"
 )
@@ -42,17 +48,47 @@ type env struct {
 	clock *trackertest.Clock
 }
 
-func newEnv(t *testing.T) *env {
+func TestMain(m *testing.M) { os.Exit(pgtest.Main(m)) }
+
+// dialects runs f on a fresh SQLite database and on a fresh PostgreSQL one
+// (skipped when PostgreSQL is not installed, failed when CI=true).
+func dialects(t *testing.T, f func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t, tracker.SQLite)) })
+	t.Run("postgres", func(t *testing.T) { f(t, newEnv(t, tracker.Postgres)) })
+}
+
+// openDB opens a fresh, migrated database of dialect d.
+func openDB(t *testing.T, d tracker.Dialect) *sql.DB {
 	t.Helper()
-	db, err := store.Open(filepath.Join(t.TempDir(), "s.db"))
+	u := ""
+	if d == tracker.Postgres {
+		u = pgtest.URL(t)
+	}
+	db, got, err := store.OpenURL(context.Background(), u, filepath.Join(t.TempDir(), "s.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	if got != d || store.DialectOf(db) != d {
+		t.Fatalf("OpenURL dialect %v, DialectOf %v; want %v", got, store.DialectOf(db), d)
+	}
+	return db
+}
+
+func newEnv(t *testing.T, d tracker.Dialect) *env {
+	t.Helper()
+	db := openDB(t, d)
 	clock := trackertest.NewClock(time.Date(2026, 1, 15, 23, 0, 0, 0, time.UTC))
+	return newEnvOn(t, db, clock)
+}
+
+// newEnvOn makes another env (another replica) on db with its own tracker
+// and store.
+func newEnvOn(t *testing.T, db *sql.DB, clock *trackertest.Clock) *env {
+	t.Helper()
 	cfg := tracker.DefaultConfig()
 	cfg.Now = clock.Now
-	tr, err := tracker.NewSQL(db, cfg, tracker.SQLite)
+	tr, err := tracker.NewSQL(db, cfg, store.DialectOf(db))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +96,17 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close(); tr.Close() })
 	return &env{t: t, ctx: context.Background(), db: db, tr: tr, st: st, clock: clock}
+}
+
+// q rewrites a test query's placeholders for the env's dialect.
+func (e *env) q(query string) string {
+	if e.st.Dialect() != tracker.Postgres {
+		return query
+	}
+	n := 0
+	return regexp.MustCompile(`\?`).ReplaceAllStringFunc(query, func(string) string { n++; return "$" + strconv.Itoa(n) })
 }
 
 func mustName(t *testing.T, s string) parser.FileName {
@@ -122,7 +168,7 @@ func TestMigrateIdempotent(t *testing.T) {
 			t.Fatal(err)
 		}
 		var v int
-		if err := db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != 1 {
+		if err := db.QueryRow(`SELECT MAX(version) FROM schema_migrations`).Scan(&v); err != nil || v != 2 {
 			t.Fatalf("schema version %d, %v", v, err)
 		}
 		for _, p := range []struct{ pragma, want string }{{"journal_mode", "wal"}, {"foreign_keys", "1"}, {"busy_timeout", "10000"}} {
@@ -133,29 +179,187 @@ func TestMigrateIdempotent(t *testing.T) {
 		}
 		db.Close()
 	}
-	ms, err := store.Migrations()
-	if err != nil || len(ms) != 1 || ms[0].Version != 1 {
-		t.Fatalf("migrations %+v, %v", ms, err)
+	for _, d := range []tracker.Dialect{tracker.SQLite, tracker.Postgres} {
+		ms, err := store.MigrationsFor(d)
+		if err != nil || len(ms) != 2 || ms[0].Version != 1 || ms[1].Name != "0002_outbox_lease.sql" {
+			t.Fatalf("migrations of %v: %+v, %v", d, ms, err)
+		}
+	}
+}
+
+// Replicas starting together migrate one PostgreSQL database at once.
+func TestMigratePostgresConcurrent(t *testing.T) {
+	u := pgtest.URL(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			db, _, err := store.OpenURL(context.Background(), u, "")
+			if err == nil {
+				db.Close()
+			}
+			errs[i] = err
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	db, d, err := store.OpenURL(context.Background(), u, "")
+	if err != nil || d != tracker.Postgres {
+		t.Fatalf("reopen: %v, %v", d, err)
+	}
+	defer db.Close()
+	var n, v int
+	if err := db.QueryRow(`SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&n, &v); err != nil || n != 2 || v != 2 {
+		t.Errorf("schema_migrations: %d rows, version %d, %v", n, v, err)
+	}
+}
+
+// OpenURL: empty selects SQLite, postgres:// PostgreSQL; other schemes are
+// refused; a password never appears in an error.
+func TestOpenURL(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name, url, want string
+	}{
+		{"unknown scheme", "mysql://u:s3cret@db/x", `scheme "mysql"`},
+		{"unparsable", "postgres://u:s3cret@[::1/x", "not a valid URL"},
+		{"unreachable", "postgres://u:s3cret@127.0.0.1:1/x?sslmode=disable&connect_timeout=2", "127.0.0.1:1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db, _, err := store.OpenURL(ctx, tc.url, "")
+			if err == nil {
+				db.Close()
+				t.Fatal("no error")
+			}
+			if !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error %q: want %q and no password", err, tc.want)
+			}
+		})
+	}
+	db, d, err := store.OpenURL(ctx, "", filepath.Join(t.TempDir(), "x.db"))
+	if err != nil || d != tracker.SQLite {
+		t.Fatalf("empty URL: %v, %v", d, err)
+	}
+	db.Close()
+}
+
+// Two stores (replicas) on one database: Due leases items to the store
+// that got them; the other gets them only after the lease ends or once
+// they failed; the leaseholder gets them again.
+func TestOutboxLeases(t *testing.T) { dialects(t, testOutboxLeases) }
+
+func testOutboxLeases(t *testing.T, a *env) {
+	b := newEnvOn(t, a.db, a.clock)
+	if err := a.importStats(r1Name, nanR1, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	due := func(e *env) int {
+		t.Helper()
+		items, err := e.st.Due(e.ctx, e.clock.Now(), 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(items)
+	}
+	if n := due(a); n != 1 {
+		t.Fatalf("a: %d due, want 1", n)
+	}
+	if n := due(b); n != 0 {
+		t.Errorf("b while a holds the lease: %d due, want 0", n)
+	}
+	if n := due(a); n != 1 {
+		t.Errorf("a again (its own lease): %d due, want 1", n)
+	}
+	a.clock.Advance(store.DefaultOutboxLease)
+	items, err := b.st.Due(b.ctx, b.clock.Now(), 10)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("b after a's lease: %+v, %v", items, err)
+	}
+	if n := due(a); n != 0 {
+		t.Errorf("a while b holds the lease: %d due, want 0", n)
+	}
+	if _, err := b.st.Failed(b.ctx, items[0].ID, "503", time.Time{}, false); err != nil {
+		t.Fatal(err)
+	}
+	if n := due(a); n != 1 {
+		t.Errorf("a after b's failure: %d due, want 1", n)
+	}
+}
+
+// A round 1 and its round 2 committed at the same moment by two replicas,
+// each decided on a basis without the other: exactly one commit must see
+// the other and be refused with ErrConflict (on PostgreSQL the advisory
+// lock of the map serialises them; on SQLite the write lock).
+func TestConcurrentPairCommits(t *testing.T) { dialects(t, testConcurrentPairCommits) }
+
+func testConcurrentPairCommits(t *testing.T, a *env) {
+	b := newEnvOn(t, a.db, a.clock)
+	r2data := strings.Replace(nanR1, "\\1\\1\\2\\", "\\2\\1\\2\\", 1)
+	for day := 1; day <= 12; day++ {
+		r1 := fmt.Sprintf("2026-02-%02d-223000-nan_map-round-1.txt", day)
+		r2 := fmt.Sprintf("2026-02-%02d-224500-nan_map-round-2.txt", day)
+		r1st, err := parser.ParseStats(r1, []byte(nanR1), parser.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2st, err := parser.ParseStats(r2, []byte(r2data), parser.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c1, err := a.tr.Claim(a.ctx, tracker.Request{Server: "main", Name: r1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c2, err := b.tr.Claim(b.ctx, tracker.Request{Server: "main", Name: r2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imp1 := &ingest.Import{Event: source.Event{Server: "main", Name: mustName(t, r1)}, Claim: c1, At: a.clock.Now(),
+			Stats: r1st, Window: window, Posts: []ingest.Post{ingest.RoundPost("main", r1st, nil)}}
+		imp2 := &ingest.Import{Event: source.Event{Server: "main", Name: mustName(t, r2)}, Claim: c2, At: a.clock.Now(),
+			Stats: r2st, R2: parser.Orphan(r2st, ""), Window: window, Posts: []ingest.Post{ingest.RoundPost("main", r2st, nil)}}
+		var err1, err2 error
+		var wg sync.WaitGroup
+		wg.Go(func() { err1 = a.st.Commit(a.ctx, imp1) })
+		wg.Go(func() { err2 = b.st.Commit(b.ctx, imp2) })
+		wg.Wait()
+		c1ok, c2ok := err1 == nil, err2 == nil
+		if c1ok == c2ok || (!c1ok && !errors.Is(err1, ingest.ErrConflict)) || (!c2ok && !errors.Is(err2, ingest.ErrConflict)) {
+			t.Fatalf("day %d: r1 commit %v, r2 commit %v; want exactly one ErrConflict", day, err1, err2)
+		}
 	}
 }
 
 // The store's processed_files must be the tracker's table, column for column.
-func TestTrackerSchemaMatches(t *testing.T) {
-	e := newEnv(t)
-	other, err := sql.Open("sqlite", store.DSN(filepath.Join(t.TempDir(), "t.db")))
-	if err != nil {
-		t.Fatal(err)
+func TestTrackerSchemaMatches(t *testing.T) { dialects(t, testTrackerSchemaMatches) }
+
+func testTrackerSchemaMatches(t *testing.T, e *env) {
+	var other *sql.DB
+	if e.st.Dialect() == tracker.Postgres {
+		other = pgtest.DB(t)
+	} else {
+		var err error
+		if other, err = sql.Open("sqlite", store.DSN(filepath.Join(t.TempDir(), "t.db"))); err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
 	}
-	defer other.Close()
-	tr, err := tracker.NewSQL(other, tracker.DefaultConfig(), tracker.SQLite)
+	tr, err := tracker.NewSQL(other, tracker.DefaultConfig(), e.st.Dialect())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := tr.CreateTable(e.ctx); err != nil {
 		t.Fatal(err)
 	}
+	query := `SELECT name, type, COALESCE(dflt_value, ''), "notnull", pk FROM pragma_table_info('processed_files')`
+	if e.st.Dialect() == tracker.Postgres {
+		query = `SELECT column_name, data_type, COALESCE(column_default, ''), CASE WHEN is_nullable = 'NO' THEN 1 ELSE 0 END, 0
+FROM information_schema.columns WHERE table_name = 'processed_files' ORDER BY ordinal_position`
+	}
 	cols := func(db *sql.DB) []string {
-		rows, err := db.Query(`SELECT name, type, "notnull", COALESCE(dflt_value, ''), pk FROM pragma_table_info('processed_files')`)
+		rows, err := db.Query(query)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -164,7 +368,7 @@ func TestTrackerSchemaMatches(t *testing.T) {
 		for rows.Next() {
 			var name, typ, dflt string
 			var notnull, pk int
-			if err := rows.Scan(&name, &typ, &notnull, &dflt, &pk); err != nil {
+			if err := rows.Scan(&name, &typ, &dflt, &notnull, &pk); err != nil {
 				t.Fatal(err)
 			}
 			out = append(out, strings.Join([]string{name, typ, dflt}, " ")+string(rune('0'+notnull))+string(rune('0'+pk)))
@@ -176,8 +380,9 @@ func TestTrackerSchemaMatches(t *testing.T) {
 	}
 }
 
-func TestCommitRoundAndLookups(t *testing.T) {
-	e := newEnv(t)
+func TestCommitRoundAndLookups(t *testing.T) { dialects(t, testCommitRoundAndLookups) }
+
+func testCommitRoundAndLookups(t *testing.T, e *env) {
 	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -235,8 +440,9 @@ func TestCommitRoundAndLookups(t *testing.T) {
 }
 
 // A commit under a stale claim rolls back: nothing stored, no post queued.
-func TestCommitRollsBackOnLostLease(t *testing.T) {
-	e := newEnv(t)
+func TestCommitRollsBackOnLostLease(t *testing.T) { dialects(t, testCommitRollsBackOnLostLease) }
+
+func testCommitRollsBackOnLostLease(t *testing.T, e *env) {
 	st, err := parser.ParseStats(r1Name, []byte(nanR1), parser.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -264,8 +470,9 @@ func TestCommitRollsBackOnLostLease(t *testing.T) {
 }
 
 // An R2 stored as an orphan, then linked to its R1.
-func TestOrphanAndLink(t *testing.T) {
-	e := newEnv(t)
+func TestOrphanAndLink(t *testing.T) { dialects(t, testOrphanAndLink) }
+
+func testOrphanAndLink(t *testing.T, e *env) {
 	r2data := strings.Replace(nanR1, "\\1\\1\\2\\", "\\2\\1\\2\\", 1)
 	r2st, err := parser.ParseStats(r2Name, []byte(r2data), parser.Options{})
 	if err != nil {
@@ -296,8 +503,9 @@ func TestOrphanAndLink(t *testing.T) {
 	}
 }
 
-func TestFailoverEvents(t *testing.T) {
-	e := newEnv(t)
+func TestFailoverEvents(t *testing.T) { dialects(t, testFailoverEvents) }
+
+func testFailoverEvents(t *testing.T, e *env) {
 	at := time.Date(2026, 1, 15, 22, 0, 0, 0, time.UTC)
 	r := failover.Result{
 		Transitions: []failover.Transition{{From: failover.PollingOn, To: failover.PollingOff, Reason: "push healthy", At: at}},
@@ -322,8 +530,9 @@ func TestFailoverEvents(t *testing.T) {
 }
 
 // Each post is queued once per nonce; Sent keeps the first message ID.
-func TestOutbox(t *testing.T) {
-	e := newEnv(t)
+func TestOutbox(t *testing.T) { dialects(t, testOutbox) }
+
+func testOutbox(t *testing.T, e *env) {
 	if err := e.importStats(r1Name, nanR1, nil, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +556,7 @@ func TestOutbox(t *testing.T) {
 		}
 	}
 	var msg string
-	if err := e.db.QueryRow(`SELECT message_id FROM outbox WHERE id = ?`, it.ID).Scan(&msg); err != nil || msg != "m1" {
+	if err := e.db.QueryRow(e.q(`SELECT message_id FROM outbox WHERE id = ?`), it.ID).Scan(&msg); err != nil || msg != "m1" {
 		t.Errorf("message id %q, %v; want the first", msg, err)
 	}
 	if _, err := e.st.Failed(e.ctx, it.ID, "late", time.Time{}, false); !errors.Is(err, store.ErrNotFound) {
@@ -361,8 +570,9 @@ func TestOutbox(t *testing.T) {
 
 // A commit whose pairing basis changed (another worker committed a file it
 // depends on) is refused with ErrConflict and rolled back.
-func TestCommitConflict(t *testing.T) {
-	e := newEnv(t)
+func TestCommitConflict(t *testing.T) { dialects(t, testCommitConflict) }
+
+func testCommitConflict(t *testing.T, e *env) {
 	r2data := strings.Replace(nanR1, "\\1\\1\\2\\", "\\2\\1\\2\\", 1)
 	r2st, err := parser.ParseStats(r2Name, []byte(r2data), parser.Options{})
 	if err != nil {
