@@ -75,8 +75,8 @@
 //
 // Wiring, in a bot:
 //
-//	db, _ := store.Open("roundfeed.db")
-//	tr, _ := tracker.NewSQL(db, cfg.TrackerConfig(now), tracker.SQLite)
+//	db, dialect, _ := store.OpenURL(ctx, os.Getenv("DB_URL"), "roundfeed.db") // "" -> SQLite
+//	tr, _ := tracker.NewSQL(db, cfg.TrackerConfig(now), dialect)
 //	st, _ := store.New(db, tr)
 //	snd, _ := ingest.NewSender(ingest.DefaultSenderConfig(), st, publisher, log, now)
 //	p, _ := ingest.New(cfg, ingest.Deps{Tracker: tr, Store: st, Fetchers: fetchers,

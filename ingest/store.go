@@ -79,7 +79,8 @@ type Link struct {
 	Result *parser.R2
 }
 
-// Store is where imports go. The SQLite implementation is package store.
+// Store is where imports go. The SQL implementation (SQLite, PostgreSQL) is
+// package store.
 //
 // Methods are safe for concurrent use. Lookups return stored, committed data
 // only.
@@ -134,8 +135,10 @@ type OutboxItem struct {
 // Outbox is the queue of posts. Store implementations provide it too: the
 // posts are written in the import's transaction (Store.Commit).
 //
-// Methods are safe for concurrent use; a single drainer (the publish loop)
-// is assumed, so Due does not lock rows.
+// Methods are safe for concurrent use. Several drainers may share one
+// outbox (bot replicas on one database): an implementation shared between
+// processes must lease what Due returns to its caller (package store does,
+// for Options.OutboxLease), so two drainers never send one item at once.
 type Outbox interface {
 	// Due returns unsent items that are not given up and whose NextAttempt
 	// has passed at now, oldest first, at most limit.
