@@ -13,7 +13,9 @@
 // is never repeated. Posts are rows of the same transaction, drained by a
 // Sender through a Publisher with retries; a post carries a nonce derived
 // from server, file and kind, and a sent post (one with a message ID) is
-// never sent again.
+// never sent again. Several bot replicas may share one PostgreSQL database
+// (store.OpenURL): claims, done marks and outbox leases live in the
+// database, and the in-memory sets only say "done" for committed files.
 //
 // Waiting for another file is not a failure: an endstats file whose round is
 // not stored yet is Deferred and retried with backoff for up to
