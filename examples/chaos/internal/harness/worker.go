@@ -74,7 +74,8 @@ func ingestConfig(archive string) ingest.Config {
 	c := ingest.DefaultConfig()
 	c.ArchiveDir = archive
 	c.Lease = time.Second
-	c.MaxAttempts = 1000 // faults are bounded: a quarantine here is a finding
+	// MaxAttempts stays the default (5): source failures do not count as
+	// attempts, so a quarantine under these faults is a finding.
 	c.R1Wait = 1500 * time.Millisecond
 	c.EndstatsWait = 2 * time.Second
 	c.RetryBase, c.RetryMax = 50*time.Millisecond, 400*time.Millisecond
@@ -83,6 +84,14 @@ func ingestConfig(archive string) ingest.Config {
 	c.ShutdownGrace = 2 * time.Second
 	return c
 }
+
+// outboxLease is how long a worker's Due reserves outbox rows (production
+// 2 min): after a kill, the rows it had leased wait this long. It must
+// exceed publishTimeout, the longest publish.
+const (
+	outboxLease    = time.Second
+	publishTimeout = 800 * time.Millisecond
+)
 
 func senderConfig() ingest.SenderConfig {
 	c := ingest.DefaultSenderConfig()
@@ -142,11 +151,11 @@ func RunWorker(ctx context.Context, w WorkerConfig, in io.Reader, out io.Writer,
 	if err != nil {
 		return fmt.Errorf("chaos: worker: %w", err)
 	}
-	st, err := store.New(db, tr)
+	st, err := store.NewWith(db, tr, store.Options{OutboxLease: outboxLease})
 	if err != nil {
 		return fmt.Errorf("chaos: worker: %w", err)
 	}
-	snd, err := ingest.NewSender(senderConfig(), st, &httpPublisher{url: w.DiscordURL, worker: w.ID, client: &http.Client{Timeout: 3 * time.Second}},
+	snd, err := ingest.NewSender(senderConfig(), st, &httpPublisher{url: w.DiscordURL, worker: w.ID, client: &http.Client{Timeout: publishTimeout}},
 		log.With("component", "sender"), time.Now)
 	if err != nil {
 		return fmt.Errorf("chaos: worker: %w", err)
