@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,8 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("backfill", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envFile := fs.String("env", ".env", "optional file of KEY=VALUE settings; the environment wins")
+	configFile := fs.String("config", "", "TOML file of one or more game servers (default $"+config.EnvConfigFile+", else ./"+config.DefaultConfigFile+" if present)")
+	server := fs.String("server", "", "the game server to backfill (required when the configuration file has several)")
 	dir := fs.String("dir", "", "import from this local folder instead of REMOTE_STATS_DIR over SFTP")
 	dbPath := fs.String("db", "", "SQLite file (default DB_PATH, else roundfeed.db)")
 	post := fs.Bool("post", false, "also post every imported round to Discord (default: imported silently)")
@@ -66,13 +69,22 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *dir == "" {
 		need |= config.NeedSSH
 	}
-	lookup, err := config.Lookup(*envFile)
-	if err != nil {
-		return err
+	cfg, icfg, verr := loadConfig(*envFile, *configFile, need)
+	var sc config.ServerConfig
+	switch {
+	case errors.Is(verr, config.ErrFile):
+	case *server != "":
+		i := slices.IndexFunc(cfg.Servers, func(s config.ServerConfig) bool { return s.Name == *server })
+		if i < 0 {
+			verr = errors.Join(verr, fmt.Errorf("-server: unknown server %q (have %s)", *server, serverNames(cfg)))
+		} else {
+			sc = cfg.Servers[i]
+		}
+	case len(cfg.Servers) > 1:
+		verr = errors.Join(verr, fmt.Errorf("-server: required: the configuration has %d servers (%s)", len(cfg.Servers), serverNames(cfg)))
+	case len(cfg.Servers) == 1:
+		sc = cfg.Servers[0]
 	}
-	cfg, perr := config.FromEnv(lookup)
-	icfg, ierr := ingest.DefaultConfig().FromEnv(lookup)
-	verr := cfg.Validate(need)
 	if *post {
 		if cfg.Token == "" {
 			verr = errors.Join(verr, fmt.Errorf("%s: required with -post", config.EnvToken))
@@ -81,7 +93,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 			verr = errors.Join(verr, fmt.Errorf("%s: required with -post", config.EnvStats))
 		}
 	}
-	if err := errors.Join(perr, ierr, verr); err != nil {
+	if err := verr; err != nil {
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	if *dbPath != "" {
@@ -102,7 +114,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		remote = remoteOnly{Lister: w, Fetcher: w}
 	} else {
-		scfg := cfg.SSH
+		scfg := sc.SSH
 		scfg.Lookback = 0
 		client, err := sftp.NewClient(scfg)
 		if err != nil {
@@ -127,9 +139,10 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		pub = &discord.OutboxPublisher{Publisher: discord.NewPublisher(sess), ChannelID: cfg.StatsChannelID}
 	}
+	// No trigger: backfill reads no Discord message.
 	a, err := app.New(app.Options{
-		Server: cfg.Server, DBPath: cfg.DBPath, Location: cfg.Location,
-		Failover: cfg.Failover, Schedule: cfg.Schedule, Webhook: cfg.Webhook, Ingest: icfg,
+		Server: sc.Name, DBPath: cfg.DBPath, Location: sc.Location,
+		Failover: sc.Failover, Schedule: sc.Schedule, Ingest: icfg,
 		Sender: ingest.DefaultSenderConfig(), Remote: remote, Publisher: pub, Logger: log,
 	})
 	if err != nil {
@@ -177,6 +190,15 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return exitError{code: 1, msg: "bot backfill: some files failed; `bot status` lists the quarantined ones, run backfill again to retry the others"}
 	}
 	return nil
+}
+
+// serverNames lists the configured servers for a message.
+func serverNames(cfg config.Config) string {
+	names := make([]string, len(cfg.Servers))
+	for i, s := range cfg.Servers {
+		names[i] = s.Name
+	}
+	return strings.Join(names, ", ")
 }
 
 // shelvePosts keeps the posts of this backfill's imports off Discord: they

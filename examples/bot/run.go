@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,22 +19,34 @@ import (
 	"github.com/roundfeed/roundfeed/examples/bot/internal/config"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/discord"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/health"
+	"github.com/roundfeed/roundfeed/failover"
 	"github.com/roundfeed/roundfeed/ingest"
 	"github.com/roundfeed/roundfeed/source/sftp"
 )
 
-// loadConfig reads the environment and the .env file and returns the
-// configuration, the ingest settings and every problem of the parts need
-// names, joined.
-func loadConfig(envFile string, need config.Need) (config.Config, ingest.Config, error) {
+// loadConfig reads the configuration file (configFile, else
+// ROUNDFEED_CONFIG, else ./roundfeed.toml when it exists) or, without one,
+// the environment and the .env file, and returns the configuration, the
+// ingest settings (always from the environment) and every problem of the
+// parts need names, joined.
+func loadConfig(envFile, configFile string, need config.Need) (config.Config, ingest.Config, error) {
 	lookup, err := config.Lookup(envFile)
 	if err != nil {
 		return config.Config{}, ingest.Config{}, err
 	}
-	cfg, perr := config.FromEnv(lookup)
+	var cfg config.Config
+	var perr error
+	if path := config.ConfigPath(configFile, lookup); path != "" {
+		cfg, perr = config.LoadFile(path, lookup)
+	} else {
+		cfg, perr = config.FromEnv(lookup)
+	}
 	icfg, ierr := ingest.DefaultConfig().FromEnv(lookup)
 	if ierr == nil {
 		ierr = icfg.Validate()
+	}
+	if errors.Is(perr, config.ErrFile) { // nothing else is worth checking
+		return cfg, icfg, errors.Join(perr, ierr)
 	}
 	return cfg, icfg, errors.Join(perr, ierr, cfg.Validate(need))
 }
@@ -42,11 +55,12 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envFile := fs.String("env", ".env", "optional file of KEY=VALUE settings; the environment wins")
+	configFile := fs.String("config", "", "TOML file of one or more game servers (default $"+config.EnvConfigFile+", else ./"+config.DefaultConfigFile+" if present; none: the environment)")
 	check := fs.Bool("check-config", false, "print every configuration problem and exit (non-zero if any)")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
-	cfg, icfg, err := loadConfig(*envFile, config.NeedAll)
+	cfg, icfg, err := loadConfig(*envFile, *configFile, config.NeedAll)
 	if *check {
 		for _, w := range cfg.Warnings() {
 			fmt.Fprintln(stdout, "warning:", w)
@@ -57,7 +71,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			return exitError{code: 1, msg: "bot run: configuration has problems"}
 		}
-		fmt.Fprintln(stdout, "configuration OK")
+		if name, ok := cfg.FromFile(); ok {
+			fmt.Fprintf(stdout, "configuration OK (%s: %d servers)\n", name, len(cfg.Servers))
+		} else {
+			fmt.Fprintln(stdout, "configuration OK")
+		}
 		return nil
 	}
 	if err != nil {
@@ -90,25 +108,30 @@ func runBot(ctx context.Context, cfg config.Config, icfg ingest.Config, log *slo
 	}
 	pub := discord.NewPublisher(sess)
 
-	scfg := cfg.SSH
-	scfg.Logger = log.With("component", "sftp")
-	client, err := sftp.NewClient(scfg)
-	if err != nil {
-		return err
+	var servers []app.Server
+	for _, sc := range cfg.Servers {
+		scfg := sc.SSH
+		scfg.Logger = log.With("component", "sftp", "server", sc.Name)
+		client, err := sftp.NewClient(scfg)
+		if err != nil {
+			return fmt.Errorf("server %s: %w", sc.Name, err)
+		}
+		defer client.Close()
+		voice := sc.VoiceChannelIDs
+		servers = append(servers, app.Server{
+			Name: sc.Name, Location: sc.Location, Failover: sc.Failover, Schedule: sc.Schedule, Webhook: sc.Webhook,
+			Remote:       client,
+			SFTPCounters: func() (uint64, uint64) { c := client.Counters(); return c.Handshakes, c.Requests },
+			Players:      func() int { return discord.PlayersInVoice(sess.State, cfg.GuildID, voice) },
+		})
 	}
-	defer client.Close()
-
-	players := func() int { return discord.PlayersInVoice(sess.State, cfg.GuildID, cfg.VoiceChannelIDs) }
 	a, err := app.New(app.Options{
-		Server: cfg.Server, DBPath: cfg.DBPath, Location: cfg.Location,
-		Failover: cfg.Failover, Schedule: cfg.Schedule, Webhook: cfg.Webhook, Ingest: icfg,
-		Sender: ingest.DefaultSenderConfig(), Remote: client,
-		SFTPCounters: func() (uint64, uint64) { c := client.Counters(); return c.Handshakes, c.Requests },
-		Publisher:    &discord.OutboxPublisher{Publisher: pub, ChannelID: cfg.StatsChannelID},
-		Alert:        adminAlert(pub, cfg.AdminChannelID),
-		Players:      players,
-		Clock:        app.SystemClock{},
-		Logger:       log,
+		Servers: servers, DBPath: cfg.DBPath, Ingest: icfg,
+		Sender:    ingest.DefaultSenderConfig(),
+		Publisher: &discord.OutboxPublisher{Publisher: pub, ChannelID: cfg.StatsChannelID, ShowServer: len(servers) > 1},
+		Alert:     adminAlert(pub, cfg.AdminChannelID),
+		Clock:     app.SystemClock{},
+		Logger:    log,
 	})
 	if err != nil {
 		return err
@@ -116,9 +139,10 @@ func runBot(ctx context.Context, cfg config.Config, icfg ingest.Config, log *slo
 
 	cmds := &discord.Commands{GuildID: cfg.GuildID, Status: a.Status, Logger: log.With("component", "commands")}
 	var readies atomic.Int32
+	control := a.ControlChannels()
 	sess.AddHandler(func(s *discordgo.Session, m *discordgo.MessageCreate) {
-		if m.ChannelID == cfg.Webhook.ControlChannelID {
-			a.HandleMessage(m) // webhook triggers; anything else is ignored there
+		if slices.Contains(control, m.ChannelID) {
+			a.HandleMessage(m) // webhook triggers, routed by webhook ID; anything else is ignored there
 		}
 		cmds.OnMessage(s, m) // commands from people, in any channel; webhooks and bots are ignored
 	})
@@ -189,27 +213,33 @@ func adminAlert(pub *discord.Publisher, channel string) func(context.Context, *d
 	}
 }
 
-// weeklySummary logs one line a week: imports, failovers, time in each mode.
+// weeklySummary logs one line a week per server: imports, failovers,
+// time in each mode.
 func weeklySummary(ctx context.Context, a *app.App, log *slog.Logger) {
 	t := time.NewTicker(7 * 24 * time.Hour)
 	defer t.Stop()
-	last := a.Guard().Status()
+	last := map[string]failover.Status{}
+	for _, name := range a.Servers() {
+		last[name] = a.GuardOf(name).Status()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
-		s := a.Guard().Status()
 		counts, _ := a.Store().Counts(ctx)
 		b, _ := a.Store().OutboxBacklog(ctx)
-		log.Info("weekly summary",
-			"files_done", counts["done"], "quarantined", counts["quarantined"],
-			"failovers", s.Failovers-last.Failovers, "recoveries", s.Recoveries-last.Recoveries,
-			"time_webhook", (s.TimeOff - last.TimeOff).Round(time.Minute).String(),
-			"time_polling", (s.TimeOn - last.TimeOn).Round(time.Minute).String(),
-			"mean_time_to_recover", s.MeanTimeToRecover.Round(time.Second).String(),
+		log.Info("weekly summary", "files_done", counts["done"], "quarantined", counts["quarantined"],
 			"outbox_pending", b.Pending, "outbox_given_up", b.GivenUp)
-		last = s
+		for _, name := range a.Servers() {
+			s, l := a.GuardOf(name).Status(), last[name]
+			log.Info("weekly summary", "server", name,
+				"failovers", s.Failovers-l.Failovers, "recoveries", s.Recoveries-l.Recoveries,
+				"time_webhook", (s.TimeOff - l.TimeOff).Round(time.Minute).String(),
+				"time_polling", (s.TimeOn - l.TimeOn).Round(time.Minute).String(),
+				"mean_time_to_recover", s.MeanTimeToRecover.Round(time.Second).String())
+			last[name] = s
+		}
 	}
 }

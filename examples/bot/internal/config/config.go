@@ -1,5 +1,7 @@
-// Package config reads the reference bot's configuration from the
-// environment and an optional .env file. The library packages' own variables
+// Package config reads the reference bot's configuration from a
+// roundfeed.toml file describing one or more game servers (FromFile), or,
+// without a file, from the environment and an optional .env file, which
+// describe one server (FromEnv). The library packages' own variables
 // (failover, schedule, webhook trigger, SFTP) are read by their own FromEnv
 // functions; this package adds the bot's (Discord token, guild, channels,
 // database, health address, time zone) and reports every problem at once.
@@ -101,9 +103,17 @@ type Config struct {
 	// sftp.ConfigFromEnv.
 	SSH sftp.Config
 
+	// Servers are the game servers: the one the environment describes
+	// (named Server, with the Webhook, Failover, Schedule and SSH above),
+	// or those of the configuration file. The single-server fields above
+	// then mirror the first one.
+	Servers []ServerConfig
+
 	// Problems of the parts that only some commands need, reported by
 	// Validate when asked for.
 	webhookErr, sshErr error
+	// file is the configuration file's name ("" for the environment).
+	file string
 }
 
 // DefaultConfig returns the defaults; Token, GuildID and the channels are unset.
@@ -129,12 +139,22 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("voice_channels", c.VoiceChannelIDs),
 		slog.Int("whitelisted_webhooks", len(c.Webhook.Whitelist)),
 		slog.String("server", c.Server),
+		slog.Any("servers", c.serverNames()),
+		slog.String("config_file", c.file),
 		slog.String("db", c.DBPath),
 		slog.String("health_addr", c.HealthAddr),
 		slog.String("timezone", c.Timezone),
 		slog.Bool("smart_failover", c.Failover.Enabled),
 		slog.Any("ssh", c.SSH),
 	)
+}
+
+func (c Config) serverNames() []string {
+	out := make([]string, len(c.Servers))
+	for i, s := range c.Servers {
+		out[i] = s.Name
+	}
+	return out
 }
 
 // String is the redacted form, so fmt never prints a secret.
@@ -215,11 +235,17 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 		c.Schedule.Zone = c.Timezone
 	}
 	c.SSH, c.sshErr = sftp.ConfigFromEnv(lookup)
+	c.Servers = []ServerConfig{{Name: c.Server, Timezone: c.Timezone, Location: c.Location, VoiceChannelIDs: c.VoiceChannelIDs,
+		Webhook: c.Webhook, Failover: c.Failover, Schedule: c.Schedule, SSH: c.SSH}}
 	return c, errors.Join(errs...)
 }
 
-// Validate reports every problem of the parts in need at once.
+// Validate reports every problem of the parts in need at once. A
+// configuration read from a file names each problem by its key path.
 func (c Config) Validate(need Need) error {
+	if c.file != "" {
+		return c.validateFile(need)
+	}
 	var errs []error
 	if need&NeedDiscord != 0 {
 		if c.Token == "" {
@@ -276,6 +302,24 @@ func (c Config) Validate(need Need) error {
 // Warnings are legal settings worth a log line at start-up.
 func (c Config) Warnings() []string {
 	var w []string
+	if c.file != "" {
+		for i, s := range c.Servers {
+			p := fmt.Sprintf("servers[%d] (%s)", i, s.Name)
+			if len(s.VoiceChannelIDs) == 0 {
+				w = append(w, p+": no voice_channel_ids (here or in [discord]): players in voice count as 0, so the heartbeat failover and the active polling phase never trigger")
+			}
+			if !s.Failover.Enabled {
+				w = append(w, p+": smart_failover_enabled = false: polling always on (rollback mode)")
+			}
+		}
+		if c.AdminChannelID == "" {
+			w = append(w, "discord.admin_channel_id empty: failover alerts are only logged")
+		}
+		if c.HealthAddr == "" {
+			w = append(w, "health_addr empty: /health and /metrics disabled")
+		}
+		return w
+	}
 	if len(c.VoiceChannelIDs) == 0 {
 		w = append(w, EnvVoice+" empty: players in voice count as 0, so the heartbeat failover and the active polling phase never trigger")
 	}

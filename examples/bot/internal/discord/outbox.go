@@ -49,13 +49,20 @@ type OutboxPublisher struct {
 	Publisher *Publisher
 	// ChannelID is where rounds and awards go (STATS_CHANNEL_ID).
 	ChannelID string
+	// ShowServer names the game server in each post's footer ("alpha:
+	// file"), for a bot serving several.
+	ShowServer bool
 }
 
 // Publish implements ingest.Publisher. A permanent Discord failure (403,
 // 404, ...) is returned wrapping ingest.ErrPermanent so that the outbox stops
 // retrying it; anything else is retried by the outbox.
 func (o *OutboxPublisher) Publish(ctx context.Context, nonce string, p ingest.Post) (string, error) {
-	id, err := o.Publisher.Send(ctx, Post{ChannelID: o.ChannelID, Nonce: nonce, Embeds: []*discordgo.MessageEmbed{PostEmbed(p)}})
+	e := PostEmbed(p)
+	if o.ShowServer && p.Server != "" && e.Footer != nil {
+		e.Footer.Text = p.Server + ": " + e.Footer.Text
+	}
+	id, err := o.Publisher.Send(ctx, Post{ChannelID: o.ChannelID, Nonce: nonce, Embeds: []*discordgo.MessageEmbed{e}})
 	if errors.Is(err, ErrPermanent) {
 		return "", fmt.Errorf("%w: %w", ingest.ErrPermanent, err)
 	}
