@@ -12,21 +12,27 @@ import (
 	"github.com/roundfeed/roundfeed/ingest"
 	"github.com/roundfeed/roundfeed/source"
 	"github.com/roundfeed/roundfeed/store"
+	"github.com/roundfeed/roundfeed/store/pgtest"
 	"github.com/roundfeed/roundfeed/tracker"
 )
 
 // benchPipeline returns a pipeline on a fresh SQLite file in a temp folder
 // fetching from dir. The clock is real: nothing waits on it.
 func benchPipeline(b *testing.B, dir string, sync bool) (*ingest.Pipeline, *store.Store) {
-	return benchPipelineArchive(b, dir, sync, "")
+	return benchPipelineArchive(b, tracker.SQLite, dir, sync, "")
 }
 
-// benchPipelineArchive is benchPipeline with the archive under archiveRoot
-// ("" for the temp folder).
-func benchPipelineArchive(b *testing.B, dir string, sync bool, archiveRoot string) (*ingest.Pipeline, *store.Store) {
+// benchPipelineArchive is benchPipeline on a fresh database of dialect d
+// (PostgreSQL: a new database on pgtest's server), with the archive under
+// archiveRoot ("" for the temp folder).
+func benchPipelineArchive(b *testing.B, d tracker.Dialect, dir string, sync bool, archiveRoot string) (*ingest.Pipeline, *store.Store) {
 	b.Helper()
 	tmp := b.TempDir()
-	db, err := store.Open(filepath.Join(tmp, "bench.db"))
+	u := ""
+	if d == tracker.Postgres {
+		u = pgtest.URL(b)
+	}
+	db, d, err := store.OpenURL(context.Background(), u, filepath.Join(tmp, "bench.db"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -43,7 +49,7 @@ func benchPipelineArchive(b *testing.B, dir string, sync bool, archiveRoot strin
 	}
 	cfg.Lookback = 0
 	cfg.ArchiveFsync = sync
-	tr, err := tracker.NewSQL(db, cfg.TrackerConfig(nil), tracker.SQLite)
+	tr, err := tracker.NewSQL(db, cfg.TrackerConfig(nil), d)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -61,9 +67,11 @@ func benchPipelineArchive(b *testing.B, dir string, sync bool, archiveRoot strin
 
 // BenchmarkImport imports a folder of 1,000 generated stats files (500
 // matches of 12 players: every round 2 is paired and differenced) into a
-// fresh SQLite database, one file after the other on one goroutine. One
-// iteration is the whole folder; files/s is the figure. "default" is the
-// default configuration; "fsync" adds ARCHIVE_FSYNC=true.
+// fresh database, one file after the other on one goroutine. One iteration
+// is the whole folder; files/s is the figure. "default" is the default
+// configuration on SQLite; "fsync" adds ARCHIVE_FSYNC=true; "postgres" is
+// the default on PostgreSQL (pgtest's server, or ROUNDFEED_PG_URL's; its
+// CPU time is not in files/cpu-s, which counts this process only).
 func BenchmarkImport(b *testing.B) {
 	dir := b.TempDir()
 	files := genMatches(b, dir, 42, time.Date(2026, 1, 1, 18, 0, 0, 0, time.UTC), 500, 12, false)
@@ -71,19 +79,17 @@ func BenchmarkImport(b *testing.B) {
 	for _, f := range files {
 		size += int64(len(f.data))
 	}
-	modes := []struct {
+	type mode struct {
 		name    string
+		d       tracker.Dialect
 		sync    bool
 		archive string
-	}{{"default", false, ""}, {"fsync", true, ""}}
+	}
+	modes := []mode{{"default", tracker.SQLite, false, ""}, {"fsync", tracker.SQLite, true, ""}, {"postgres", tracker.Postgres, false, ""}}
 	// The archive creates one file per import; on some disks that is most
 	// of the cost. "tmpfs-archive" shows the rest.
 	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
-		modes = append(modes, struct {
-			name    string
-			sync    bool
-			archive string
-		}{"tmpfs-archive", false, "/dev/shm"})
+		modes = append(modes, mode{"tmpfs-archive", tracker.SQLite, false, "/dev/shm"}, mode{"postgres-tmpfs-archive", tracker.Postgres, false, "/dev/shm"})
 	}
 	for _, mode := range modes {
 		b.Run(mode.name, func(b *testing.B) {
@@ -96,7 +102,7 @@ func BenchmarkImport(b *testing.B) {
 			var elapsed, cpu time.Duration
 			for b.Loop() {
 				b.StopTimer()
-				p, _ := benchPipelineArchive(b, dir, mode.sync, mode.archive)
+				p, _ := benchPipelineArchive(b, mode.d, dir, mode.sync, mode.archive)
 				b.StartTimer()
 				t0, c0 := time.Now(), cpuTime()
 				for _, ev := range evs {
