@@ -27,3 +27,22 @@ func ExampleOpen() {
 	fmt.Println(b.Pending, len(counts))
 	// Output: 0 0
 }
+
+// ExampleOpenURL is how a bot picks its database: DB_URL=postgres://... for
+// PostgreSQL (replicas may share it), empty for the SQLite file. The
+// dialect it returns goes to the tracker; the store finds it from the
+// driver.
+func ExampleOpenURL() {
+	dir, _ := os.MkdirTemp("", "roundfeed-store")
+	defer os.RemoveAll(dir)
+	dbURL := "" // os.Getenv("DB_URL"), e.g. postgres://roundfeed:secret@db:5432/roundfeed
+	db, dialect, err := store.OpenURL(context.Background(), dbURL, filepath.Join(dir, "roundfeed.db"))
+	if err != nil {
+		panic(err)
+	}
+	defer db.Close()
+	tr, _ := tracker.NewSQL(db, tracker.DefaultConfig(), dialect)
+	st, _ := store.New(db, tr)
+	fmt.Println(dialect == store.SQLite, st.Dialect() == dialect)
+	// Output: true true
+}

@@ -48,6 +48,17 @@ const (
 	Postgres
 )
 
+// String returns "sqlite" or "postgres".
+func (d Dialect) String() string {
+	switch d {
+	case SQLite:
+		return "sqlite"
+	case Postgres:
+		return "postgres"
+	}
+	return fmt.Sprintf("Dialect(%d)", int(d))
+}
+
 // maxErrorLen bounds last_error: a parse error message names a line, not a
 // whole file.
 const maxErrorLen = 1000
