@@ -62,8 +62,10 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	cfg, icfg, err := loadConfig(*envFile, *configFile, config.NeedAll)
 	if *check {
-		for _, w := range cfg.Warnings() {
-			fmt.Fprintln(stdout, "warning:", w)
+		if !errors.Is(err, config.ErrFile) {
+			for _, w := range cfg.Warnings() {
+				fmt.Fprintln(stdout, "warning:", w)
+			}
 		}
 		if err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
