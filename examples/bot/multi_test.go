@@ -290,6 +290,17 @@ anti_entropy_interval = "1h"
 		}
 	}
 
+	// bot status reads each server's events and snapshot.
+	code, out, errOut := runCmd(t, "status", "-config", cfgPath, "-env", envFile, "-json")
+	var st statusReport
+	if err := json.Unmarshal([]byte(out), &st); err != nil || code != 0 {
+		t.Fatalf("status: %d %s %s", code, out, errOut)
+	}
+	if len(st.Servers) != 2 || st.Servers[0].Server != "alpha" || st.Servers[0].Mode != "polling" || st.Servers[0].Failovers != 1 ||
+		st.Servers[1].Server != "bravo" || st.Servers[1].Mode != "webhook" || st.Servers[1].Failovers != 0 {
+		t.Errorf("status servers: %+v", st.Servers)
+	}
+
 	// The database: the shared first name is done once per server.
 	db, err := store.Open(dbPath)
 	if err != nil {

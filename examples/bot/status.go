@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"time"
 
+	"github.com/roundfeed/roundfeed/examples/bot/internal/app"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/config"
 	"github.com/roundfeed/roundfeed/failover"
 	"github.com/roundfeed/roundfeed/store"
@@ -18,9 +20,13 @@ import (
 
 // statusReport is what the status command prints (-json: as this object).
 type statusReport struct {
-	DB       string         `json:"db"`
+	DB string `json:"db"`
+	// Failover is the first server's ("main" for a single-server bot).
 	Failover statusFailover `json:"failover"`
-	Files    map[string]int `json:"files"`
+	// Servers holds every server's failover state, in name order (the
+	// servers of the configuration file and those the events name).
+	Servers []statusFailover `json:"servers"`
+	Files   map[string]int   `json:"files"`
 	// Quarantined lists quarantined files with their last error.
 	Quarantined []statusFile `json:"quarantined"`
 	Outbox      statusOutbox `json:"outbox"`
@@ -29,6 +35,7 @@ type statusReport struct {
 }
 
 type statusFailover struct {
+	Server string `json:"server"`
 	// Mode is the mode after the last stored transition ("polling" or
 	// "webhook"); a restarted bot starts in polling until push proves healthy.
 	Mode              string    `json:"mode"`
@@ -61,20 +68,24 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	envFile := fs.String("env", ".env", "optional file of KEY=VALUE settings (for DB_PATH)")
-	dbPath := fs.String("db", "", "SQLite file (default DB_PATH, else roundfeed.db)")
+	configFile := fs.String("config", "", "TOML configuration file (for db_path and the server names; default $"+config.EnvConfigFile+", else ./"+config.DefaultConfigFile+" if present)")
+	dbPath := fs.String("db", "", "SQLite file (default DB_PATH or db_path, else roundfeed.db)")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := fs.Parse(args); err != nil {
 		return errUsage
 	}
+	cfg, _, cerr := loadConfig(*envFile, *configFile, 0)
+	if errors.Is(cerr, config.ErrFile) {
+		return cerr
+	}
 	if *dbPath == "" {
-		lookup, err := config.Lookup(*envFile)
-		if err != nil {
-			return err
-		}
-		cfg, _ := config.FromEnv(lookup)
 		*dbPath = cfg.DBPath
 	}
-	rep, err := readStatus(ctx, *dbPath)
+	var names []string
+	for _, s := range cfg.Servers {
+		names = append(names, s.Name)
+	}
+	rep, err := readStatus(ctx, *dbPath, names...)
 	if err != nil {
 		return err
 	}
@@ -87,7 +98,9 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-func readStatus(ctx context.Context, path string) (statusReport, error) {
+// readStatus reads the database at path; servers are the configured
+// servers' names (the events add any other).
+func readStatus(ctx context.Context, path string, servers ...string) (statusReport, error) {
 	if _, err := os.Stat(path); err != nil {
 		return statusReport{}, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -133,54 +146,84 @@ func readStatus(ctx context.Context, path string) (statusReport, error) {
 		return rep, err
 	}
 
-	rep.Failover.Mode = "polling" // the safe start, before any transition
 	events, err := st.FailoverEvents(ctx, 1000)
 	if err != nil {
 		return rep, err
 	}
+	byServer := map[string]*statusFailover{}
+	order := slices.Clone(servers)
+	get := func(name string) *statusFailover {
+		f := byServer[name]
+		if f == nil {
+			// "polling": the safe start, before any transition.
+			f = &statusFailover{Server: name, Mode: "polling"}
+			byServer[name] = f
+		}
+		return f
+	}
+	for _, name := range servers {
+		get(name)
+	}
 	for _, e := range events { // newest first
+		if byServer[e.Server] == nil {
+			order = append(order, e.Server)
+		}
+		f := get(e.Server)
 		if e.Kind == "alert" {
-			rep.Failover.Alerts++
+			f.Alerts++
 			continue
 		}
-		if rep.Failover.LastTransition.IsZero() {
-			rep.Failover.LastTransition, rep.Failover.LastReason = e.At, e.Reason
+		if f.LastTransition.IsZero() {
+			f.LastTransition, f.LastReason = e.At, e.Reason
 			if e.To == failover.PollingOff.String() {
-				rep.Failover.Mode = "webhook"
+				f.Mode = "webhook"
 			}
 		}
 	}
-	// Totals come from the machine's snapshot, kept beside the database.
-	if b, err := os.ReadFile(path + ".failover.json"); err == nil {
-		m, err := failover.NewMachine(failover.DefaultConfig(), failover.NewManualClock(rep.Failover.LastTransition))
-		if err == nil && m.Restore(b) == nil {
-			s := m.Status()
-			rep.Failover.Failovers, rep.Failover.Recoveries = s.Failovers, s.Recoveries
-			if s.Recoveries > 0 {
-				rep.Failover.MeanTimeToRecover = s.MeanTimeToRecover.Round(time.Second).String()
-			}
-			rep.Failover.TimeWebhook = s.TimeOff.Round(time.Second).String()
-			rep.Failover.TimePolling = s.TimeOn.Round(time.Second).String()
-		}
+	if len(order) == 0 {
+		order = []string{config.DefaultServer}
+		get(config.DefaultServer)
 	}
+	for _, name := range order {
+		f := byServer[name]
+		// Totals come from the machine's snapshot, kept beside the database.
+		if b, err := os.ReadFile(app.SnapshotPath(path, name)); err == nil {
+			m, err := failover.NewMachine(failover.DefaultConfig(), failover.NewManualClock(f.LastTransition))
+			if err == nil && m.Restore(b) == nil {
+				s := m.Status()
+				f.Failovers, f.Recoveries = s.Failovers, s.Recoveries
+				if s.Recoveries > 0 {
+					f.MeanTimeToRecover = s.MeanTimeToRecover.Round(time.Second).String()
+				}
+				f.TimeWebhook = s.TimeOff.Round(time.Second).String()
+				f.TimePolling = s.TimeOn.Round(time.Second).String()
+			}
+		}
+		rep.Servers = append(rep.Servers, *f)
+	}
+	rep.Failover = rep.Servers[0]
 	return rep, nil
 }
 
 func printStatus(w io.Writer, r statusReport) {
 	fmt.Fprintf(w, "database   %s\n", r.DB)
-	f := r.Failover
-	mode := "WEBHOOK primary (polling off)"
-	if f.Mode == "polling" {
-		mode = "SSH POLLING backup active"
-	}
-	fmt.Fprintf(w, "failover   %s", mode)
-	if !f.LastTransition.IsZero() {
-		fmt.Fprintf(w, " since %s (%s)", f.LastTransition.UTC().Format(time.RFC3339), f.LastReason)
-	}
-	fmt.Fprintf(w, "\n           failovers %d, recoveries %d, mean time to recover %s, alerts %d\n",
-		f.Failovers, f.Recoveries, orDash(f.MeanTimeToRecover), f.Alerts)
-	if f.TimeWebhook != "" {
-		fmt.Fprintf(w, "           time in webhook mode %s, in polling mode %s\n", f.TimeWebhook, f.TimePolling)
+	for _, f := range r.Servers {
+		mode := "WEBHOOK primary (polling off)"
+		if f.Mode == "polling" {
+			mode = "SSH POLLING backup active"
+		}
+		if len(r.Servers) > 1 {
+			fmt.Fprintf(w, "server     %s\n", f.Server)
+		}
+		fmt.Fprintf(w, "failover   %s", mode)
+		if !f.LastTransition.IsZero() {
+			fmt.Fprintf(w, " since %s (%s)", f.LastTransition.UTC().Format(time.RFC3339), f.LastReason)
+		}
+		fmt.Fprintf(w, "\n           failovers %d, recoveries %d, mean time to recover %s, alerts %d\n",
+			f.Failovers, f.Recoveries, orDash(f.MeanTimeToRecover), f.Alerts)
+		if f.TimeWebhook != "" {
+			fmt.Fprintf(w, "           time in webhook mode %s, in polling mode %s\n", f.TimeWebhook, f.TimePolling)
+		}
 	}
 	fmt.Fprintf(w, "files     ")
 	for _, s := range tracker.States {

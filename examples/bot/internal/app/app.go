@@ -284,10 +284,7 @@ func New(opts Options) (*App, error) {
 			return fail(fmt.Errorf("server %s: %w", s.Name, err))
 		}
 		if opts.DBPath != "" && opts.DBPath != ":memory:" {
-			s.snapPath = opts.DBPath + ".failover.json"
-			if s.Name != "main" {
-				s.snapPath = opts.DBPath + ".failover." + s.Name + ".json"
-			}
+			s.snapPath = SnapshotPath(opts.DBPath, s.Name)
 			if b, err := os.ReadFile(s.snapPath); err == nil {
 				if err := m.Restore(b); err != nil {
 					a.log.Warn("failover snapshot ignored", "server", s.Name, "path", s.snapPath, "err", err)
@@ -344,6 +341,16 @@ func New(opts Options) (*App, error) {
 	}
 	go a.storeResults()
 	return a, nil
+}
+
+// SnapshotPath is where the failover snapshot of server is kept beside the
+// database at dbPath: dbPath + ".failover.json" for "main" (the file of
+// single-server bots), dbPath + ".failover.NAME.json" for the others.
+func SnapshotPath(dbPath, server string) string {
+	if server == "" || server == "main" {
+		return dbPath + ".failover.json"
+	}
+	return dbPath + ".failover." + server + ".json"
 }
 
 // healthSources returns the server's per-server metric sources.
