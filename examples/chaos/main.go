@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep every run's folder (failed runs' folders are always kept)")
 	tmp := fs.String("tmp", "", "folder for run folders (default: the system's)")
 	intensity := fs.Int("intensity", 1, "multiply the number of random faults per run (a seed replays only with the same intensity)")
+	maxAttempts := fs.Int("max-attempts", 0, "the workers' MAX_ATTEMPTS (0: the harness's 1000; 5 is production's)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "bound on the end-of-run drain")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -72,7 +73,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 	opts := harness.Options{
 		Command: func(path string) *exec.Cmd { return exec.Command(self, "worker", "-config", path) },
-		TempDir: *tmp, Keep: *keep, Verbose: *verbose, Log: stdout, DrainTimeout: *drain, Intensity: *intensity,
+		TempDir: *tmp, Keep: *keep, Verbose: *verbose, Log: stdout, DrainTimeout: *drain, Intensity: *intensity, MaxAttempts: *maxAttempts,
 	}
 	fmt.Fprintf(stdout, "chaos: %d runs, seeds %d..%d, %d at once\n", *runs, *seed, *seed+uint64(*runs)-1, *parallel)
 
@@ -89,6 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		unlinked int
 		cuts     int64
 		longest  time.Duration
+		gap      time.Duration
 		harnErrs int
 	)
 	start := time.Now()
@@ -111,6 +113,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 				unlinked += res.UnlinkedEndstats
 				cuts += res.MidReadCuts
 				longest = max(longest, res.Elapsed)
+				gap = max(gap, res.MaxReplayGap)
 				switch {
 				case err != nil && ctx.Err() == nil:
 					harnErrs++
@@ -125,6 +128,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 					repro := ""
 					if *intensity > 1 {
 						repro = fmt.Sprintf(" -intensity %d", *intensity)
+					}
+					if *maxAttempts > 0 {
+						repro += fmt.Sprintf(" -max-attempts %d", *maxAttempts)
 					}
 					fmt.Fprintf(stdout, "  reproduce: go run ./examples/chaos -seed %d -runs 1 -v%s\n", s, repro)
 				case err == nil && (*verbose || *runs <= 50):
@@ -156,8 +162,8 @@ feed:
 	for _, k := range keys {
 		fl = append(fl, fmt.Sprintf("%s %d", k, faults[k]))
 	}
-	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v): %d files, %d kills, %d mid-read cuts, %d nonce replays (%d after a lost reply, %d by a later worker); faults: %s\n",
-		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), files, kills, cuts, replays, lost, replays-lost, strings.Join(fl, ", "))
+	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v): %d files, %d kills, %d mid-read cuts, %d nonce replays (%d after a lost reply, %d by a later worker; longest gap after the first post %v); faults: %s\n",
+		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), files, kills, cuts, replays, lost, replays-lost, gap.Round(time.Millisecond), strings.Join(fl, ", "))
 	fmt.Fprintf(stdout, "chaos: allowed by design: %d round-2 posts with cumulative figures (round 1 late), %d awards stored unlinked (round late)\n", orphans, unlinked)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "chaos: interrupted after %d of %d runs\n", done, *runs)

@@ -110,6 +110,7 @@ func (r *run) check() []string {
 	}
 	msgs, replays, dprobs := r.dc.snapshot()
 	r.res.Replays, r.res.ReplaysAfterLostReply = replays[0], replays[1]
+	r.res.MaxReplayGap = r.dc.replayGap()
 	probs = append(probs, dprobs...)
 
 	want := map[string]bool{}

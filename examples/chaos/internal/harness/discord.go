@@ -16,8 +16,8 @@ import (
 // instead of creating a second. It counts what a real channel would show
 // (messages created, one per nonce at most) and classifies every re-publish
 // of a nonce: explained when the previous reply was lost (a fault of this
-// stand-in) or went to another worker, unexplained otherwise. A worker names itself in the WorkerHeader; a replay from the
-// worker that received the first reply means that process recorded the
+// stand-in) or went to another worker, unexplained otherwise. A worker
+// names itself in the WorkerHeader; a replay from the worker that received the first reply means that process recorded the
 // message ID and sent the row again, or lost the ID without a crash: an
 // outbox row sent twice. A replay from a later worker is the expected
 // crash window (killed between the reply and recording the ID).
@@ -29,6 +29,9 @@ type discord struct {
 	msgs        map[string]*message // by nonce
 	replays     int                 // re-publishes of a known nonce
 	replaysLost int                 // ... whose previous reply this stand-in lost
+	// maxGap is the longest time from a message's creation to a re-publish
+	// of its nonce: Discord deduplicates only "within the past few minutes".
+	maxGap      time.Duration
 	lostReplies int
 	outage503   int
 	problems    []string
@@ -39,6 +42,7 @@ type discord struct {
 // message is one created Discord message.
 type message struct {
 	ID        string
+	Created   time.Time
 	Post      ingest.Post
 	Publishes int
 	// replyTo is the worker that received the last publish's reply, 0
@@ -103,6 +107,7 @@ func (d *discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	m, ok := d.msgs[req.Nonce]
 	if ok {
 		d.replays++
+		d.maxGap = max(d.maxGap, time.Since(m.Created))
 		if m.replyTo == 0 {
 			d.replaysLost++
 		}
@@ -112,7 +117,7 @@ func (d *discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		d.nextID++
-		m = &message{ID: fmt.Sprint(d.nextID), Post: req.Post}
+		m = &message{ID: fmt.Sprint(d.nextID), Created: time.Now(), Post: req.Post}
 		d.msgs[req.Nonce] = m
 	}
 	m.Publishes++
@@ -145,6 +150,17 @@ func (d *discord) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (d *discord) snapshot() (map[string]message, [2]int, []string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	return d.snapshotLocked()
+}
+
+// replayGap returns the longest creation-to-replay time seen.
+func (d *discord) replayGap() time.Duration {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.maxGap
+}
+
+func (d *discord) snapshotLocked() (map[string]message, [2]int, []string) {
 	out := make(map[string]message, len(d.msgs))
 	for k, v := range d.msgs {
 		out[k] = *v

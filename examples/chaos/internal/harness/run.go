@@ -39,6 +39,8 @@ type Options struct {
 	Log io.Writer
 	// DrainTimeout bounds the end-of-run drain (default 30 s).
 	DrainTimeout time.Duration
+	// MaxAttempts is the workers' MAX_ATTEMPTS (0: DefaultMaxAttempts).
+	MaxAttempts int
 	// Intensity multiplies the number of random faults per run (default 1).
 	Intensity int
 	// Today dates the generated files (the day before it); zero means now.
@@ -66,6 +68,9 @@ type Result struct {
 	// the others came from a worker started after the one that got the
 	// reply (killed before it recorded the message ID).
 	Replays, ReplaysAfterLostReply int
+	// MaxReplayGap is the longest time from a message's creation to a
+	// re-publish of its nonce (Discord deduplicates only within minutes).
+	MaxReplayGap time.Duration
 	// OrphanPosts are round-2 posts made with cumulative figures (the
 	// round 1 was not stored within R1_WAIT; it was linked later), and
 	// UnlinkedEndstats awards stored without their round (ENDSTATS_WAIT
@@ -223,7 +228,7 @@ func (r *run) setup() error {
 		KeyPath: r.srv.ClientKeyPath(), HostKey: r.srv.HostKeyLine(),
 		DiscordURL:     r.dc.url(),
 		ControlChannel: ControlChannel, WebhookID: WebhookID,
-		FileRate: r.plan.FileRate, Verbose: r.opts.Verbose,
+		FileRate: r.plan.FileRate, MaxAttempts: r.opts.MaxAttempts, Verbose: r.opts.Verbose,
 	}
 	return nil
 }
@@ -533,10 +538,23 @@ func (r *run) archiveUnwritable() (restore func() error, err error) {
 		if err := os.Remove(dir); err != nil {
 			return fmt.Errorf("chaos: archive restore: %w", err)
 		}
-		if err := os.Rename(aside, dir); err != nil {
-			return fmt.Errorf("chaos: archive restore: %w", err)
+		// A worker may create the folder again between the Remove and the
+		// Rename; what it archived there moves into the folder put back.
+		var err error
+		for range 20 {
+			if err = os.Rename(aside, dir); err == nil {
+				return nil
+			}
+			entries, rerr := os.ReadDir(dir)
+			if rerr != nil {
+				continue
+			}
+			for _, e := range entries {
+				os.Rename(filepath.Join(dir, e.Name()), filepath.Join(aside, e.Name()))
+			}
+			os.Remove(dir)
 		}
-		return nil
+		return fmt.Errorf("chaos: archive restore: %w", err)
 	}, nil
 }
 

@@ -52,6 +52,8 @@ type WorkerConfig struct {
 	ControlChannel, WebhookID string
 	// FileRate is the webhook trigger's file-name rate limit per second.
 	FileRate int
+	// MaxAttempts is the pipeline's MAX_ATTEMPTS (0: DefaultMaxAttempts).
+	MaxAttempts int
 	// Drain turns smart failover off (polling always on): the end-of-run
 	// worker that must find every file.
 	Drain bool
@@ -67,15 +69,24 @@ type WorkerConfig struct {
 // handled as a gateway MessageCreate.
 const ReadyLine = "ready"
 
+// DefaultMaxAttempts is the harness's MAX_ATTEMPTS. It is high because the
+// production default (5) quarantines good files while the archive cannot
+// be written (archive-unwritable): a finding reported to ingest's owner,
+// shown by TestFindingFullDiskQuarantinesGoodFiles (tag chaosbugs) and by
+// -max-attempts 5. Source failures do not count as attempts.
+const DefaultMaxAttempts = 1000
+
 // Accelerated timings: the production defaults scaled so that a run takes
 // seconds. SettleAge must stay above one second: SFTP v3 mtimes have
 // one-second resolution.
-func ingestConfig(archive string) ingest.Config {
+func ingestConfig(archive string, maxAttempts int) ingest.Config {
 	c := ingest.DefaultConfig()
 	c.ArchiveDir = archive
+	c.MaxAttempts = DefaultMaxAttempts
+	if maxAttempts > 0 {
+		c.MaxAttempts = maxAttempts
+	}
 	c.Lease = time.Second
-	// MaxAttempts stays the default (5): source failures do not count as
-	// attempts, so a quarantine under these faults is a finding.
 	c.R1Wait = 1500 * time.Millisecond
 	c.EndstatsWait = 2 * time.Second
 	c.RetryBase, c.RetryMax = 50*time.Millisecond, 400*time.Millisecond
@@ -146,7 +157,7 @@ func RunWorker(ctx context.Context, w WorkerConfig, in io.Reader, out io.Writer,
 		return fmt.Errorf("chaos: worker: %w", err)
 	}
 	defer db.Close()
-	icfg := ingestConfig(w.ArchiveDir)
+	icfg := ingestConfig(w.ArchiveDir, w.MaxAttempts)
 	tr, err := tracker.NewSQL(db, icfg.TrackerConfig(time.Now), tracker.SQLite)
 	if err != nil {
 		return fmt.Errorf("chaos: worker: %w", err)
