@@ -97,7 +97,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("configuration:\n%w", err)
 	}
 	if *dbPath != "" {
-		cfg.DBPath = *dbPath
+		cfg.DBPath, cfg.DBURL = *dbPath, "" // an explicit SQLite file
 	}
 	// Whatever their age: no lookback on listing or claiming; and no waiting
 	// (files come in order, a partner that is missing now stays missing).
@@ -141,7 +141,7 @@ func cmdBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	// No trigger: backfill reads no Discord message.
 	a, err := app.New(app.Options{
-		Server: sc.Name, DBPath: cfg.DBPath, Location: sc.Location,
+		Server: sc.Name, DBPath: cfg.DBPath, DBURL: cfg.DBURL.Reveal(), Location: sc.Location,
 		Failover: sc.Failover, Schedule: sc.Schedule, Ingest: icfg,
 		Sender: ingest.DefaultSenderConfig(), Remote: remote, Publisher: pub, Logger: log,
 	})

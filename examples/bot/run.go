@@ -128,7 +128,7 @@ func runBot(ctx context.Context, cfg config.Config, icfg ingest.Config, log *slo
 		})
 	}
 	a, err := app.New(app.Options{
-		Servers: servers, DBPath: cfg.DBPath, Ingest: icfg,
+		Servers: servers, DBPath: cfg.DBPath, DBURL: cfg.DBURL.Reveal(), Ingest: icfg,
 		Sender:    ingest.DefaultSenderConfig(),
 		Publisher: &discord.OutboxPublisher{Publisher: pub, ChannelID: cfg.StatsChannelID, ShowServer: len(servers) > 1},
 		Alert:     adminAlert(pub, cfg.AdminChannelID),

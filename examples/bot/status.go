@@ -78,14 +78,17 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if errors.Is(cerr, config.ErrFile) {
 		return cerr
 	}
+	dbURL := cfg.DBURL.Reveal()
 	if *dbPath == "" {
 		*dbPath = cfg.DBPath
+	} else {
+		dbURL = "" // an explicit SQLite file
 	}
 	var names []string
 	for _, s := range cfg.Servers {
 		names = append(names, s.Name)
 	}
-	rep, err := readStatus(ctx, *dbPath, names...)
+	rep, err := readStatusURL(ctx, *dbPath, dbURL, names...)
 	if err != nil {
 		return err
 	}
@@ -98,21 +101,26 @@ func cmdStatus(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return nil
 }
 
-// readStatus reads the database at path; servers are the configured
-// servers' names (the events add any other).
+// readStatus reads the SQLite database at path; servers are the
+// configured servers' names (the events add any other).
 func readStatus(ctx context.Context, path string, servers ...string) (statusReport, error) {
-	if _, err := os.Stat(path); err != nil {
-		return statusReport{}, fmt.Errorf("database %s: %w", path, err)
+	return readStatusURL(ctx, path, "", servers...)
+}
+
+// readStatusURL is readStatus on PostgreSQL when dbURL is set (the
+// snapshots are still read beside path).
+func readStatusURL(ctx context.Context, path, dbURL string, servers ...string) (statusReport, error) {
+	if dbURL == "" {
+		if _, err := os.Stat(path); err != nil {
+			return statusReport{}, fmt.Errorf("database %s: %w", path, err)
+		}
 	}
-	db, err := store.Open(path)
+	db, dialect, err := store.OpenURL(ctx, dbURL, path)
 	if err != nil {
 		return statusReport{}, err
 	}
 	defer db.Close()
-	if err := store.Migrate(ctx, db); err != nil {
-		return statusReport{}, err
-	}
-	tr, err := tracker.NewSQL(db, tracker.DefaultConfig(), tracker.SQLite)
+	tr, err := tracker.NewSQL(db, tracker.DefaultConfig(), dialect)
 	if err != nil {
 		return statusReport{}, err
 	}

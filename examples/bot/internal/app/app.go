@@ -110,6 +110,10 @@ type Options struct {
 	// ".failover.NAME.json" for the others) so a restart keeps the
 	// statistics.
 	DBPath string
+	// DBURL, when set (postgres://...), puts the database on PostgreSQL
+	// instead of the SQLite file; the snapshots stay beside DBPath. It holds
+	// a password: it is never logged (store.OpenURL's errors redact it).
+	DBURL string
 	// Location is the game server's zone (file names are local time).
 	Location *time.Location
 
@@ -248,7 +252,8 @@ func New(opts Options) (*App, error) {
 	}
 	now := opts.Clock.Now
 
-	sqldb, err := store.Open(opts.DBPath)
+	// PostgreSQL when DBURL is set, else the SQLite file; migrated either way.
+	sqldb, dialect, err := store.OpenURL(context.Background(), opts.DBURL, opts.DBPath)
 	if err != nil {
 		return nil, fmt.Errorf("app: %w", err)
 	}
@@ -256,10 +261,7 @@ func New(opts Options) (*App, error) {
 		sqldb.Close()
 		return nil, fmt.Errorf("app: %w", err)
 	}
-	if err := store.Migrate(context.Background(), sqldb); err != nil {
-		return fail(err)
-	}
-	sqlTracker, err := tracker.NewSQL(sqldb, opts.Ingest.TrackerConfig(now), tracker.SQLite)
+	sqlTracker, err := tracker.NewSQL(sqldb, opts.Ingest.TrackerConfig(now), dialect)
 	if err != nil {
 		return fail(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ const (
 	EnvAdmin      = "ADMIN_CHANNEL_ID"
 	EnvVoice      = "VOICE_CHANNEL_IDS"
 	EnvDBPath     = "DB_PATH"
+	EnvDBURL      = "DB_URL"
 	EnvHealthAddr = "HEALTH_ADDR"
 	EnvTimezone   = "TIMEZONE"
 	EnvServer     = "SERVER_NAME"
@@ -84,8 +86,12 @@ type Config struct {
 	VoiceChannelIDs []string
 	// Server names the game server on events and in the database.
 	Server string
-	// DBPath is the SQLite file.
+	// DBPath is the SQLite file (and, with DBURL, where the failover
+	// snapshots are kept).
 	DBPath string
+	// DBURL, when set, is a postgres:// URL: the database is PostgreSQL
+	// instead of the SQLite file. It holds a password, so it is a Secret.
+	DBURL Secret
 	// HealthAddr is where /health and /metrics listen; empty disables.
 	HealthAddr string
 	// Timezone is the game server's zone (file names are local time); the
@@ -142,6 +148,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("servers", c.serverNames()),
 		slog.String("config_file", c.file),
 		slog.String("db", c.DBPath),
+		slog.Bool("db_url_set", c.DBURL != ""),
 		slog.String("health_addr", c.HealthAddr),
 		slog.String("timezone", c.Timezone),
 		slog.Bool("smart_failover", c.Failover.Enabled),
@@ -208,6 +215,7 @@ func FromEnv(lookup func(string) (string, bool)) (Config, error) {
 	if v := get(EnvDBPath); v != "" {
 		c.DBPath = v
 	}
+	c.DBURL = Secret(get(EnvDBURL))
 	if v, ok := lookup(EnvHealthAddr); ok {
 		c.HealthAddr = strings.TrimSpace(v) // set but empty disables
 	}
@@ -290,6 +298,9 @@ func (c Config) Validate(need Need) error {
 	if c.DBPath == "" {
 		errs = append(errs, fmt.Errorf("%s: empty", EnvDBPath))
 	}
+	if err := checkDBURL(c.DBURL.Reveal()); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", EnvDBURL, err))
+	}
 	if err := c.Failover.Validate(); err != nil {
 		errs = append(errs, err)
 	}
@@ -333,6 +344,22 @@ func (c Config) Warnings() []string {
 		w = append(w, EnvHealthAddr+" empty: /health and /metrics disabled")
 	}
 	return w
+}
+
+// checkDBURL accepts "" (SQLite) or a postgres:// URL; its error never
+// quotes the URL, which holds a password.
+func checkDBURL(v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return errors.New("not a valid URL")
+	}
+	if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+		return fmt.Errorf("scheme %q: want postgres:// (or leave it empty for SQLite)", u.Scheme)
+	}
+	return nil
 }
 
 func isSnowflake(s string) bool {

@@ -52,6 +52,7 @@ type ServerConfig struct {
 // are maps checked against the names the library reads.
 type fileConfig struct {
 	DBPath     *string       `toml:"db_path"`
+	DBURL      string        `toml:"db_url"`
 	HealthAddr *string       `toml:"health_addr"`
 	Timezone   string        `toml:"timezone"`
 	Discord    fileDiscord   `toml:"discord"`
@@ -169,7 +170,7 @@ func LoadFile(path string, lookup func(string) (string, bool)) (Config, error) {
 // the problems of the parts a command needs, also by key path.
 //
 // lookup supplies what is better kept out of a file: DISCORD_TOKEN (it
-// wins over discord.token) and the variables named by
+// wins over discord.token), DB_URL (it wins over db_url) and the variables named by
 // servers[].ssh.key_passphrase_env. A message never holds a secret.
 func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Config, error) {
 	c := DefaultConfig()
@@ -220,6 +221,10 @@ func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Con
 		if c.DBPath == "" {
 			add("db_path", "empty")
 		}
+	}
+	c.DBURL = Secret(strings.TrimSpace(f.DBURL))
+	if v, ok := lookup(EnvDBURL); ok && strings.TrimSpace(v) != "" {
+		c.DBURL = Secret(strings.TrimSpace(v))
 	}
 	if f.HealthAddr != nil {
 		c.HealthAddr = strings.TrimSpace(*f.HealthAddr) // empty disables
@@ -422,6 +427,9 @@ func (c Config) validateFile(need Need) error {
 	}
 	if c.DBPath == "" {
 		add("db_path", "empty")
+	}
+	if err := checkDBURL(c.DBURL.Reveal()); err != nil {
+		add("db_url", "%v", err)
 	}
 	return errors.Join(errs...)
 }

@@ -168,3 +168,34 @@ func TestConfigPath(t *testing.T) {
 		t.Errorf("env: %q", got)
 	}
 }
+
+// TestDBURL: DB_URL (environment) and db_url (file) select PostgreSQL; a
+// bad one is reported without its password, which never prints.
+func TestDBURL(t *testing.T) {
+	t.Parallel()
+	const url = "postgres://roundfeed:pg-sekrit@db:5432/roundfeed"
+	env := validEnv()
+	env[EnvDBURL] = url
+	c, err := FromEnv(mapLookup(env))
+	if err != nil || c.Validate(NeedAll) != nil || c.DBURL.Reveal() != url {
+		t.Fatalf("env: %v %v", err, c.Validate(NeedAll))
+	}
+	if s := fmt.Sprint(c) + fmt.Sprintf("%#v %+v", c, c); strings.Contains(s, "pg-sekrit") {
+		t.Errorf("password printed: %s", s)
+	}
+	env[EnvDBURL] = "mysql://u:pg-sekrit@h/db"
+	c, _ = FromEnv(mapLookup(env))
+	if err := c.Validate(NeedAll); err == nil || !strings.Contains(err.Error(), "DB_URL: scheme \"mysql\"") || strings.Contains(err.Error(), "pg-sekrit") {
+		t.Errorf("bad scheme: %v", err)
+	}
+	file := "db_url = \"mysql://u:pg-sekrit@h/db\"\n[[servers]]\nname = \"a\"\n"
+	c, err = FromFile("f.toml", []byte(file), mapLookup(nil))
+	verr := c.Validate(0)
+	if err != nil || verr == nil || !strings.Contains(verr.Error(), "f.toml: db_url: scheme") || strings.Contains(verr.Error(), "pg-sekrit") {
+		t.Errorf("file: %v / %v", err, verr)
+	}
+	c, _ = FromFile("f.toml", []byte(file), mapLookup(map[string]string{EnvDBURL: url}))
+	if c.DBURL.Reveal() != url {
+		t.Error("DB_URL does not win over db_url")
+	}
+}
