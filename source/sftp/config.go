@@ -248,3 +248,7 @@ func (c Config) LogValue() slog.Value {
 
 // String is LogValue as text, so %v of a Config hides the passphrase too.
 func (c Config) String() string { return c.LogValue().String() }
+
+// GoString is the redacted form for %#v, which would otherwise print every
+// field, the passphrase included.
+func (c Config) GoString() string { return "sftp.Config" + c.String() }
