@@ -153,6 +153,12 @@ key_passphrase_env = "A_PASS"
 	if c.Token.Reveal() != token || c.Servers[0].SSH.KeyPassphrase != "pass phrase " {
 		t.Errorf("token or passphrase not from the environment")
 	}
+	ssh := c.Servers[0].SSH
+	for _, s := range []string{fmt.Sprintf("%#v", ssh), fmt.Sprintf("%#v", c.Servers), fmt.Sprintf("%+v", c.Servers[0]), fmt.Sprint(c)} {
+		if strings.Contains(s, "pass phrase") {
+			t.Errorf("passphrase printed: %s", s)
+		}
+	}
 	_, err = FromFile("f.toml", []byte(file), mapLookup(nil))
 	if err == nil || !strings.Contains(err.Error(), "servers[0].ssh.key_passphrase_env: environment variable A_PASS is not set") {
 		t.Errorf("err = %v", err)
