@@ -3,15 +3,19 @@
 // Discord channel, with the game server's webhook as the primary path and
 // SSH/SFTP polling as the backup.
 //
-//	bot run [-env .env] [-check-config]   the bot
-//	bot status [-db roundfeed.db] [-json] what the database says: failover, files by state, quarantine, outbox
-//	bot backfill [-dir folder] [-post] [-json]
-//	                                      import every file of REMOTE_STATS_DIR (or a local folder), whatever its age
+//	bot run [-config roundfeed.toml] [-env .env] [-check-config]
+//	                                      the bot (one game server from the environment, or several from the file)
+//	bot status [-config f] [-db roundfeed.db] [-json]
+//	                                      what the database says: failover per server, files by state, quarantine, outbox
+//	bot backfill [-config f] [-server name] [-dir folder] [-post] [-json]
+//	                                      import every file of a server's stats folder (or a local folder), whatever its age
 //	bot demo [-for 2m] [-speed 60] [-db file] [-json]
 //	                                      the whole system on this machine, no Discord or game server needed
 //
-// Configuration is read from the environment and an optional .env file; see
-// README-section.md for every variable.
+// Configuration is read from roundfeed.toml (-config, ROUNDFEED_CONFIG, or
+// ./roundfeed.toml when present; see roundfeed.example.toml) or, without a
+// file, from the environment and an optional .env file; see
+// README-section.md for every variable and key.
 package main
 
 import (
@@ -37,9 +41,9 @@ func main() {
 const usage = `usage: bot <command> [flags]
 
 commands:
-  run       run the bot (Discord, webhook trigger, SFTP polling, publisher, /health)
-  status    show failover state, files by state, quarantine and outbox backlog from the database
-  backfill  import every stats file of REMOTE_STATS_DIR over SFTP (or -dir), whatever its age
+  run       run the bot (Discord, webhook trigger, SFTP polling, publisher, /health) for one or more game servers
+  status    show failover state per server, files by state, quarantine and outbox backlog from the database
+  backfill  import every stats file of a server's stats folder over SFTP (or -dir), whatever its age
   demo      run the whole system locally with a simulated game server and Discord
 
 run "bot <command> -h" for the flags of a command.

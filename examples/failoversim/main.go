@@ -55,10 +55,10 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	}
 	if *list {
 		for _, p := range sim.Policies() {
-			fmt.Fprintf(stdout, "policy   %-15s %s\n", p.Name, p.Doc)
+			fmt.Fprintf(stdout, "policy   %-18s %s\n", p.Name, p.Doc)
 		}
 		for _, s := range sim.Scenarios() {
-			fmt.Fprintf(stdout, "scenario %-15s %s\n", s.Name, s.Doc)
+			fmt.Fprintf(stdout, "scenario %-18s %s\n", s.Name, s.Doc)
 		}
 		return nil
 	}

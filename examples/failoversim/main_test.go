@@ -155,3 +155,51 @@ func TestEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestMultiServer: the multi-server scenario lists each server under the
+// table, in the JSON rows' "servers" and in -v's server field; only the
+// crashed server fails over.
+func TestMultiServer(t *testing.T) {
+	t.Parallel()
+	var out, errOut bytes.Buffer
+	args := []string{"-seed", "2", "-policy", "roundfeed", "-scenario", "multi-server-crash", "-v"}
+	if err := run(args, noEnv, &out, &errOut); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"roundfeed/multi-server-crash server alpha (notifier-crash):",
+		"roundfeed/multi-server-crash server bravo (healthy): ",
+		"roundfeed/multi-server-crash server charlie (healthy): ",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+	for _, line := range strings.Split(out.String(), "\n") {
+		if strings.Contains(line, "(healthy):") && !strings.HasSuffix(line, "failovers=0") {
+			t.Errorf("healthy server failed over: %s", line)
+		}
+	}
+	if !strings.Contains(errOut.String(), "server=alpha") || !strings.Contains(errOut.String(), "server=charlie") {
+		t.Error("-v lines carry no server field")
+	}
+	out.Reset()
+	if err := run([]string{"-seed", "2", "-policy", "roundfeed", "-scenario", "multi-server-crash", "-json"}, noEnv, &out, &bytes.Buffer{}); err != nil {
+		t.Fatal(err)
+	}
+	var rows []struct {
+		Failovers int `json:"failovers"`
+		Servers   []struct {
+			Server    string `json:"server"`
+			Failovers int    `json:"failovers"`
+			Lost      int    `json:"lost"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 || len(rows[0].Servers) != 3 {
+		t.Fatalf("json: %v\n%s", err, out.String())
+	}
+	s := rows[0].Servers
+	if s[0].Server != "alpha" || s[0].Failovers < 1 || s[1].Failovers != 0 || s[2].Failovers != 0 || rows[0].Failovers != s[0].Failovers {
+		t.Errorf("servers %+v", s)
+	}
+}
