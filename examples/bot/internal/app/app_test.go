@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -287,5 +288,90 @@ func TestLateMessageAfterClose(t *testing.T) {
 	}
 	if a.Guard().Mode() != failover.PollingOn {
 		t.Fatal("the rate-limited trigger did not turn polling on")
+	}
+}
+
+// TestServersRouting: an App with two game servers routes each webhook
+// message to the server whose whitelist holds its webhook ID, keeps their
+// machines apart, answers Status per server, and refuses a webhook ID
+// whitelisted twice or a name used twice.
+func TestServersRouting(t *testing.T) {
+	t.Parallel()
+	server := func(name, hook string) app.Server {
+		srv := sftptest.Start(t, t.TempDir())
+		scfg := sftp.DefaultConfig()
+		scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = srv.Host(), srv.Port(), "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
+		client, err := sftp.NewClient(scfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { client.Close() })
+		wcfg := webhook.DefaultConfig()
+		wcfg.ControlChannelID, wcfg.Whitelist = "200", []string{hook}
+		return app.Server{Name: name, Failover: failover.DefaultConfig(), Schedule: failover.DefaultScheduleConfig(), Webhook: wcfg, Remote: client}
+	}
+	alpha, bravo := server("alpha", "601"), server("bravo", "602")
+	opts := func(servers ...app.Server) app.Options {
+		icfg := ingest.DefaultConfig()
+		icfg.ArchiveDir = filepath.Join(t.TempDir(), "archive")
+		return app.Options{Servers: servers, DBPath: filepath.Join(t.TempDir(), "r.db"), Ingest: icfg,
+			Sender: ingest.DefaultSenderConfig(), Publisher: &ingest.ConsolePublisher{W: io.Discard}}
+	}
+	a, err := app.New(opts(alpha, bravo))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	msg := func(id, hook, name string) *discordgo.MessageCreate {
+		return &discordgo.MessageCreate{Message: &discordgo.Message{ID: id, ChannelID: "200", WebhookID: hook,
+			Content: "📊 `" + name + "`", Author: &discordgo.User{ID: hook, Username: "ET:Legacy Stats", Bot: true}}}
+	}
+	const file = "2026-01-15-222119-te_escape2-round-1.txt"
+	for _, tc := range []struct {
+		id, hook, wantServer, wantIgnored string
+	}{
+		{"1", "602", "bravo", ""},
+		{"2", "601", "alpha", ""},
+		{"3", "999", "", webhook.ReasonNotWhitelisted},
+	} {
+		d := a.HandleMessage(msg(tc.id, tc.hook, file))
+		switch {
+		case tc.wantServer != "" && (len(d.Events) != 1 || d.Events[0].Server != tc.wantServer):
+			t.Errorf("hook %s: decision %+v, want an event for %s", tc.hook, d, tc.wantServer)
+		case tc.wantServer == "" && (len(d.Events) != 0 || d.Ignored != tc.wantIgnored):
+			t.Errorf("hook %s: decision %+v, want ignored", tc.hook, d)
+		}
+	}
+	if d := a.HandleMessage(&discordgo.MessageCreate{Message: &discordgo.Message{ID: "4", ChannelID: "201", WebhookID: "601"}}); d.Ignored != "no_trigger" {
+		t.Errorf("other channel: %+v", d)
+	}
+
+	// Push successes on alpha only: alpha's polling goes off, bravo's stays on.
+	for range 2 {
+		a.GuardOf("alpha").Record(a.GuardOf("alpha").Generation(), failover.KindStats, failover.Success, "")
+	}
+	sts, err := a.Status(context.Background(), "")
+	if err != nil || len(sts) != 2 || sts[0].Server != "alpha" || sts[0].PollingOn || sts[1].Server != "bravo" || !sts[1].PollingOn {
+		t.Fatalf("status %+v %v", sts, err)
+	}
+	if sts, err := a.Status(context.Background(), "bravo"); err != nil || len(sts) != 1 || sts[0].Server != "bravo" {
+		t.Errorf("status bravo: %+v %v", sts, err)
+	}
+	if _, err := a.Status(context.Background(), "charlie"); !errors.Is(err, app.ErrUnknownServer) || !strings.Contains(err.Error(), "alpha, bravo") {
+		t.Errorf("unknown server: %v", err)
+	}
+	if got := a.Servers(); strings.Join(got, ",") != "alpha,bravo" || strings.Join(a.ControlChannels(), ",") != "200" {
+		t.Errorf("servers %v, control channels %v", got, a.ControlChannels())
+	}
+
+	twice := bravo
+	twice.Webhook.Whitelist = []string{"602", "601"}
+	if _, err := app.New(opts(alpha, twice)); err == nil || !strings.Contains(err.Error(), "webhook ID 601") {
+		t.Errorf("webhook ID whitelisted twice: %v", err)
+	}
+	same := bravo
+	same.Name = "alpha"
+	if _, err := app.New(opts(alpha, same)); err == nil || !strings.Contains(err.Error(), "name used twice") {
+		t.Errorf("name used twice: %v", err)
 	}
 }
