@@ -88,6 +88,11 @@ func cmdRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Warn("config", "warning", w)
 	}
 	log.Info("config", "config", cfg)
+	for _, s := range cfg.Servers {
+		log.Info("config server", "server", s.Name, "control_channel", s.Webhook.ControlChannelID,
+			"whitelisted_webhooks", len(s.Webhook.Whitelist), "voice_channels", len(s.VoiceChannelIDs),
+			"timezone", s.Timezone, "smart_failover", s.Failover.Enabled, "ssh", s.SSH)
+	}
 	return runBot(ctx, cfg, icfg, log)
 }
 

@@ -180,10 +180,10 @@ func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Con
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return c, fileError{fmt.Sprintf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, pe.Message)}
+			return c, fileError{fmt.Sprintf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, oneLine(pe.Message))}
 		}
 		// Type mismatches carry the line and the key in their text.
-		return c, fileError{fmt.Sprintf("%s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))}
+		return c, fileError{fmt.Sprintf("%s: %s", name, oneLine(strings.TrimPrefix(err.Error(), "toml: ")))}
 	}
 	var errs []error
 	add := func(path, format string, args ...any) {
@@ -348,6 +348,12 @@ func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Con
 		c.Server, c.Webhook, c.Failover, c.Schedule, c.SSH = first.Name, first.Webhook, first.Failover, first.Schedule, first.SSH
 	}
 	return c, errors.Join(errs...)
+}
+
+// oneLine keeps a message on one line: the parser may quote a newline of
+// the file.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(s)
 }
 
 // fileError is a syntax or type error of the file; it is ErrFile.
