@@ -398,6 +398,7 @@ func (c Config) validateFile(need Need) error {
 	}
 	for i, s := range c.Servers {
 		p := fmt.Sprintf("servers[%d]", i)
+		before := len(errs)
 		if need&NeedDiscord != 0 {
 			snowflake(p+".webhook.control_channel_id", s.Webhook.ControlChannelID, true)
 			if len(s.Webhook.Whitelist) == 0 {
@@ -409,7 +410,8 @@ func (c Config) validateFile(need Need) error {
 			for j, v := range s.VoiceChannelIDs {
 				snowflake(fmt.Sprintf("%s.voice_channel_ids[%d]", p, j), v, false)
 			}
-			if len(errs) == 0 {
+			// The library's own checks, as a safety net behind ours.
+			if len(errs) == before && s.Name != "" { // FromFile reported a missing name
 				if err := s.Webhook.Validate(); err != nil {
 					for _, e := range splitErrors(err) {
 						add(p+".webhook", "%s", e)
