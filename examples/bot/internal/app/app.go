@@ -187,7 +187,7 @@ type App struct {
 	ctx   context.Context // the Run context, for handlers that start work
 
 	obsMu    sync.Mutex
-	imported map[string]int // file -> commits, for the demo's duplicate count
+	imported map[string]int // "server/file" -> commits, for the demo's duplicate count
 
 	// results carries failover results from the Guard's callback (which
 	// runs in the goroutine that called Record or Tick) to one goroutine
