@@ -154,6 +154,9 @@ func NewClient(cfg Config) (*Client, error) {
 		}
 		c.signer = s
 	}
+	// The key is decrypted: drop the passphrase, so that formatting a
+	// Client (%+v reaches unexported fields) cannot print it.
+	c.cfg.KeyPassphrase = ""
 	var err error
 	if c.hostKey, c.keyAlgos, err = hostKeyCheck(cfg); err != nil {
 		return nil, err
