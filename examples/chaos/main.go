@@ -91,6 +91,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		cuts     int64
 		longest  time.Duration
 		gap      time.Duration
+		longSeed uint64
+		gapSeed  uint64
 		harnErrs int
 	)
 	start := time.Now()
@@ -112,8 +114,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 				orphans += res.OrphanPosts
 				unlinked += res.UnlinkedEndstats
 				cuts += res.MidReadCuts
-				longest = max(longest, res.Elapsed)
-				gap = max(gap, res.MaxReplayGap)
+				if res.Elapsed > longest {
+					longest, longSeed = res.Elapsed, s
+				}
+				if res.MaxReplayGap > gap {
+					gap, gapSeed = res.MaxReplayGap, s
+				}
 				switch {
 				case err != nil && ctx.Err() == nil:
 					harnErrs++
@@ -134,8 +140,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 					}
 					fmt.Fprintf(stdout, "  reproduce: go run ./examples/chaos -seed %d -runs 1 -v%s\n", s, repro)
 				case err == nil && (*verbose || *runs <= 50):
-					fmt.Fprintf(stdout, "ok   seed %d: %d files, %d workers, %d kills, %d mid-read cuts, %d nonce replays, %d lost messages, drain %v, %v\n",
-						s, res.Files, res.Workers, res.Kills, res.MidReadCuts, res.Replays, res.LostMessages,
+					fmt.Fprintf(stdout, "ok   seed %d: %d files, %d workers, %d kills, %d mid-read cuts, %d nonce replays (gap %v), %d lost messages, drain %v, %v\n",
+						s, res.Files, res.Workers, res.Kills, res.MidReadCuts, res.Replays, res.MaxReplayGap.Round(time.Millisecond), res.LostMessages,
 						res.Drain.Round(time.Millisecond), res.Elapsed.Round(time.Millisecond))
 				}
 				if *runs > 50 && done%50 == 0 {
@@ -162,8 +168,9 @@ feed:
 	for _, k := range keys {
 		fl = append(fl, fmt.Sprintf("%s %d", k, faults[k]))
 	}
-	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v): %d files, %d kills, %d mid-read cuts, %d nonce replays (%d after a lost reply, %d by a later worker; longest gap after the first post %v); faults: %s\n",
-		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), files, kills, cuts, replays, lost, replays-lost, gap.Round(time.Millisecond), strings.Join(fl, ", "))
+	fmt.Fprintf(stdout, "chaos: %d runs in %v (longest %v, seed %d): %d files, %d kills, %d mid-read cuts, %d nonce replays (%d after a lost reply, %d by a later worker; longest gap after the first post %v, seed %d); faults: %s\n",
+		done, time.Since(start).Round(time.Millisecond), longest.Round(time.Millisecond), longSeed, files, kills, cuts, replays, lost, replays-lost,
+		gap.Round(time.Millisecond), gapSeed, strings.Join(fl, ", "))
 	fmt.Fprintf(stdout, "chaos: allowed by design: %d round-2 posts with cumulative figures (round 1 late), %d awards stored unlinked (round late)\n", orphans, unlinked)
 	if ctx.Err() != nil {
 		fmt.Fprintf(stdout, "chaos: interrupted after %d of %d runs\n", done, *runs)
