@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source"
@@ -66,7 +67,12 @@ func (a *Archive) Read(server string, name parser.FileName) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return readLimited(p, a.MaxSize)
+	data, err := readLimited(p, a.MaxSize)
+	if errors.Is(err, syscall.ENOTDIR) {
+		// A file where the server's folder should be: nothing archived.
+		return nil, fmt.Errorf("ingest: read %s: %w", name.Raw, source.ErrNotFound)
+	}
+	return data, err
 }
 
 // Write stores data as the archived copy of the file, replacing any.

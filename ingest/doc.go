@@ -40,7 +40,14 @@
 // last error (a parse error names the file and line).
 //
 // Only failures that are the file's count as attempts: parse errors, an
-// oversized file, archive and store errors. A failure of the source (the
+// oversized file, "not found" after the grace, store errors about the
+// content (constraint violations, the store's own checks) and panics.
+// Failures of the bot's own environment (the archive folder not writable:
+// disk full, read-only, permissions; the database busy, locked or closed)
+// are postponed like source outages, without counting, with the reason in
+// status ("archive unwritable (not counted): ..."), one Error line per
+// outage and Metrics.EnvFailures/EnvOutage to alert on; see envfault.go
+// for the full table. A failure of the source (the
 // SFTP connection down, a dial or handshake error, a deadline while
 // connecting) is not the file's fault: the claim is given back without
 // counting (tracker.Postponer records why), retried after half the file's

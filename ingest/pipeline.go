@@ -64,12 +64,23 @@ type Pipeline struct {
 	busy     map[fileKey]bool         // queued or running in this process
 	deferred map[fileKey]deferInfo    // waiting for another file, for early retries
 	waiting  map[fileKey]source.Event // postponed while their source failed, retried when it answers
+	envWait  map[fileKey]envWaiter    // postponed while the archive or database failed
 	closed   bool
+
+	env envState
 
 	m counters
 }
 
 type fileKey struct{ server, name string }
+
+// envWaiter is a file postponed by an environment failure: retried at due
+// by RetryDue (a claim that failed left no record in the tracker) and at
+// once after the next import succeeds.
+type envWaiter struct {
+	ev  source.Event
+	due time.Time
+}
 
 type deferInfo struct {
 	ev  source.Event
@@ -122,6 +133,7 @@ func New(cfg Config, d Deps) (*Pipeline, error) {
 		busy:     make(map[fileKey]bool),
 		deferred: make(map[fileKey]deferInfo),
 		waiting:  make(map[fileKey]source.Event),
+		envWait:  make(map[fileKey]envWaiter),
 	}
 	if p.log == nil {
 		p.log = slog.New(slog.DiscardHandler)
@@ -182,10 +194,19 @@ type Metrics struct {
 	Imported, Skipped, Deferred, Failed, Quarantined, Released uint64
 	// Queued is the number of events waiting for a worker.
 	Queued int
+	// EnvFailures counts failures of the bot's own environment (archive
+	// folder not writable, disk full, database busy, locked or closed):
+	// retried without counting an attempt, so a growing count is the
+	// signal to alert on.
+	EnvFailures uint64
+	// EnvOutage names the parts failing now ("archive", "database",
+	// comma-separated), "" when none.
+	EnvOutage string
 }
 
 type counters struct {
-	byStatus [7]atomic.Uint64
+	byStatus    [7]atomic.Uint64
+	envFailures atomic.Uint64
 }
 
 // Metrics returns the counters.
@@ -194,7 +215,7 @@ func (p *Pipeline) Metrics() Metrics {
 	return Metrics{
 		Imported: c[Imported].Load(), Skipped: c[Skipped].Load(), Deferred: c[Deferred].Load(),
 		Failed: c[Failed].Load(), Quarantined: c[Quarantined].Load(), Released: c[Released].Load(),
-		Queued: len(p.queue),
+		Queued: len(p.queue), EnvFailures: p.m.envFailures.Load(), EnvOutage: p.env.outage(),
 	}
 }
 
@@ -300,6 +321,7 @@ func (p *Pipeline) runJob(ctx context.Context, j job) (res Result) {
 	p.mu.Lock()
 	delete(p.deferred, fileKey{j.ev.Server, j.ev.Name.Raw})
 	delete(p.waiting, fileKey{j.ev.Server, j.ev.Name.Raw})
+	delete(p.envWait, fileKey{j.ev.Server, j.ev.Name.Raw})
 	p.mu.Unlock()
 	if p.d.Fetchers[j.ev.Server] == nil {
 		return Result{Status: Failed, Reason: "unknown server", Err: fmt.Errorf("ingest: no fetcher for server %q", j.ev.Server)}
@@ -350,6 +372,13 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 		if errors.As(err, &ce) {
 			return Result{Status: Skipped, Reason: ce.Err.Error(), Err: err}
 		}
+		if kind, why, ok := envFault(err); ok && ctx.Err() == nil {
+			// Nothing is recorded (the database refused the claim):
+			// remember the event to try again.
+			p.noteEnv(log, kind, why, err)
+			p.remember(ev, p.now().Add(p.envBackoff(p.now().Sub(ev.At))))
+			return Result{Status: Failed, Reason: "claim: " + why + " (not counted)", Err: err}
+		}
 		log.Error("ingest: claim", "err", err)
 		return Result{Status: Failed, Reason: "claim", Err: err}
 	}
@@ -386,6 +415,9 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 			report(failover.Failure, "fetch failed")
 			return p.postpone(db, log, c, ev, "fetch", err)
 		}
+		if kind, why, ok := envFault(err); ok {
+			return p.postponeEnv(db, log, c, ev, kind, why, err)
+		}
 		return p.fail(db, log, c, "fetch", err, report)
 	}
 	imp := &Import{Event: ev, Claim: c, Digest: tracker.Digest{SHA256: digest(data), Size: int64(len(data))}, At: p.now()}
@@ -421,6 +453,9 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 			report(failover.Failure, "pair failed")
 			return p.postpone(db, log, c, ev, "pair", err)
 		}
+		if kind, why, ok := envFault(err); ok {
+			return p.postponeEnv(db, log, c, ev, kind, why, err)
+		}
 		if err != nil {
 			return p.fail(db, log, c, "pair", err, report)
 		}
@@ -436,8 +471,12 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 			log.Info("ingest: pairing changed during commit; deciding again", "try", try)
 			continue
 		}
+		if kind, why, ok := envFault(err); ok {
+			return p.postponeEnv(db, log, c, ev, kind, why, err)
+		}
 		switch {
 		case err == nil:
+			p.env.ok(p.log, p.now(), envDatabase)
 		case errors.Is(err, tracker.ErrLeaseLost):
 			// Our lease expired and another worker took the file: its
 			// commit is the one that counts.
@@ -471,6 +510,7 @@ func (p *Pipeline) run(ctx context.Context, j job) (res Result) {
 	if name.Kind == parser.KindStats {
 		p.kick(ctx, ev)
 	}
+	p.envRecovered(ctx)
 	return Result{Status: Imported}
 }
 
@@ -588,6 +628,9 @@ func findCand(cs []Candidate, raw string) *Candidate {
 // fetcher's (then archived).
 func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName) ([]byte, error) {
 	data, err := p.archive.Read(server, name)
+	if err != nil && !errors.Is(err, source.ErrNotFound) && !errors.Is(err, source.ErrTooLarge) {
+		return nil, &archiveError{err: err, read: true}
+	}
 	if err == nil || !errors.Is(err, source.ErrNotFound) {
 		return data, err
 	}
@@ -598,7 +641,7 @@ func (p *Pipeline) load(ctx context.Context, server string, name parser.FileName
 	if int64(len(data)) > p.cfg.MaxFileSize {
 		return nil, fmt.Errorf("ingest: %s: %d bytes, limit %d: %w", name.Raw, len(data), p.cfg.MaxFileSize, source.ErrTooLarge)
 	}
-	if err := p.archive.Write(server, name, data); err != nil {
+	if err := p.archiveWrite(server, name, data); err != nil {
 		return nil, err
 	}
 	return data, nil
@@ -612,7 +655,7 @@ func (p *Pipeline) refetch(ctx context.Context, server string, name parser.FileN
 		err = fmt.Errorf("ingest: %s: %d bytes, limit %d: %w", name.Raw, len(data), p.cfg.MaxFileSize, source.ErrTooLarge)
 	}
 	if err == nil {
-		return data, p.archive.Write(server, name, data)
+		return data, p.archiveWrite(server, name, data)
 	}
 	if ctx.Err() != nil || errors.Is(err, source.ErrTooLarge) {
 		return nil, err
@@ -638,7 +681,17 @@ func (p *Pipeline) loadStored(ctx context.Context, server string, c Candidate) (
 	if digest(data) != c.SHA256 {
 		return nil, fmt.Errorf("ingest: %s changed on the server since its import", c.Name.Raw)
 	}
-	return data, p.archive.Write(server, c.Name, data)
+	return data, p.archiveWrite(server, c.Name, data)
+}
+
+// archiveWrite archives a fetched file; its errors are the environment's
+// (archiveError), and a success ends an archive outage.
+func (p *Pipeline) archiveWrite(server string, name parser.FileName, data []byte) error {
+	if err := p.archive.Write(server, name, data); err != nil {
+		return &archiveError{err: err}
+	}
+	p.env.ok(p.log, p.now(), envArchive)
+	return nil
 }
 
 // sourceError marks an error of the source (the Fetcher), as opposed to the
@@ -707,6 +760,71 @@ func (p *Pipeline) postpone(ctx context.Context, log *slog.Logger, c tracker.Cla
 	p.mu.Unlock()
 	log.Warn("ingest: source unavailable; retrying without counting an attempt", "stage", stage, "retry_at", next, "err", err)
 	return Result{Status: Failed, Reason: stage + ": source unavailable", Err: err}
+}
+
+// envBackoff is the wait before retrying a file postponed by an
+// environment failure: half its age so far, within RetryBase..RetryMax.
+func (p *Pipeline) envBackoff(age time.Duration) time.Duration {
+	return min(max(age/2, p.cfg.RetryBase), p.cfg.RetryMax)
+}
+
+// noteEnv counts an environment failure and logs the start of an outage.
+func (p *Pipeline) noteEnv(log *slog.Logger, kind envKind, why string, err error) {
+	p.m.envFailures.Add(1)
+	p.env.fail(p.log, p.now(), kind, why, err)
+	log.Warn("ingest: environment failure; retrying without counting an attempt", "part", string(kind), "reason", why, "err", err)
+}
+
+// remember keeps an event postponed by an environment failure, for
+// RetryDue (at due) and envRecovered.
+func (p *Pipeline) remember(ev source.Event, due time.Time) {
+	p.mu.Lock()
+	p.envWait[fileKey{ev.Server, ev.Name.Raw}] = envWaiter{ev: ev, due: due}
+	p.mu.Unlock()
+}
+
+// postponeEnv gives the claim back without counting an attempt after a
+// failure of the bot's environment (envFault): the archive cannot be
+// written, the database is busy, locked or closed. The reason ("archive
+// unwritable (not counted): ...") is kept for status; the retry comes with
+// the same backoff as a source outage (half the file's age, within
+// RetryBase..RetryMax), or at once after the next successful import. The
+// webhook outcome is not reported: the push path did its part, and polling
+// would not help. Nothing here kicks other files, so a failure that
+// repeats forever costs one try per file per RetryMax at most.
+func (p *Pipeline) postponeEnv(ctx context.Context, log *slog.Logger, c tracker.Claim, ev source.Event, kind envKind, why string, err error) Result {
+	p.noteEnv(log, kind, why, err)
+	now := p.now()
+	next := now.Add(p.envBackoff(now.Sub(c.FirstSeen)))
+	reason := why + " (not counted): " + err.Error()
+	var perr error
+	if pp, ok := p.d.Tracker.(tracker.Postponer); ok {
+		perr = pp.Postpone(ctx, c, reason, next)
+	} else {
+		perr = p.d.Tracker.Release(ctx, c, next)
+	}
+	if perr != nil {
+		// The database refused this too: the claim's lease expires and
+		// RetryDue takes the file again (an expired lease costs no attempt).
+		log.Warn("ingest: postpone", "err", perr, "reason", reason)
+	}
+	p.remember(ev, next)
+	return Result{Status: Failed, Reason: why + " (not counted)", Err: err}
+}
+
+// envRecovered retries at once, after a successful import, the files
+// postponed by an environment failure.
+func (p *Pipeline) envRecovered(ctx context.Context) {
+	p.mu.Lock()
+	var kick []source.Event
+	for k, w := range p.envWait {
+		kick = append(kick, w.ev)
+		delete(p.envWait, k)
+	}
+	p.mu.Unlock()
+	for _, ev := range kick {
+		_ = p.submit(ctx, job{ev: ev, force: true, retry: true}, false)
+	}
 }
 
 // recovered retries at once the files of server postponed while its source

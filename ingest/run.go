@@ -96,7 +96,8 @@ func (p *Pipeline) park(ctx context.Context, j job) {
 
 // RetryDue submits, without blocking, every file the tracker holds that is
 // due: pending or failed with its retry time passed, and claimed with an
-// expired lease (a crashed worker). The events carry the Via the file was
+// expired lease (a crashed worker); and the events whose claim an
+// environment failure refused (kept in memory), once their retry is due. The events carry the Via the file was
 // first seen by. It returns how many it submitted. Run calls it on start and
 // every Config.RetryEvery; with a virtual clock, tests call it directly.
 func (p *Pipeline) RetryDue(ctx context.Context) (int, error) {
@@ -127,6 +128,22 @@ func (p *Pipeline) RetryDue(ctx context.Context) (int, error) {
 			}
 			n++
 		}
+	}
+	// Events whose claim the database refused (no record to list).
+	p.mu.Lock()
+	var due []source.Event
+	for k, w := range p.envWait {
+		if !now.Before(w.due) {
+			due = append(due, w.ev)
+			delete(p.envWait, k)
+		}
+	}
+	p.mu.Unlock()
+	for _, ev := range due {
+		if err := p.submit(ctx, job{ev: ev, retry: true}, false); err != nil {
+			return n, err
+		}
+		n++
 	}
 	return n, nil
 }
