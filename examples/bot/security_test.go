@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log"
 	"net"
 	"net/http"
 	"net/url"
@@ -260,6 +261,10 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	before := walkFiles(t, root)
+	// discordgo logs through the standard logger: capture that too.
+	var stdlog lockedBuffer
+	log.SetOutput(&stdlog)
+	defer log.SetOutput(os.Stderr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -346,7 +351,13 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 	outputs := map[string]string{
 		"stdout": stdout.String(), "stderr (slog)": stderr.String(), "/health": health, "/metrics": metrics,
 		"status": statusText + statusErr, "status -json": statusJSON + statusJSONErr,
-		"REST requests": strings.Join(reqs, "\n---\n"), "posts": postText,
+		"REST requests": strings.Join(reqs, "\n---\n"), "posts": postText, "standard logger": stdlog.String(),
+	}
+	// The configuration was logged, redacted.
+	for _, want := range []string{`"token_set":true`, `"key_passphrase_set":true`, `"db_url_set":false`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("logs lack %s", want)
+		}
 	}
 	for what, text := range outputs {
 		assertNoSecret(t, what, text)
@@ -381,6 +392,11 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 	for p := range before {
 		if !after[p] {
 			t.Errorf("file removed: %s", p)
+		}
+	}
+	for _, name := range []string{first, second} {
+		if !after[filepath.Join("archive", "main", name)] {
+			t.Errorf("archive lacks %s: the walk looked in the wrong place", name)
 		}
 	}
 	if !after[outside] || !after[filepath.Join("etc", outside)] {
