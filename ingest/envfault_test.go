@@ -244,3 +244,90 @@ func TestDatabaseLockedNotCounted(t *testing.T) {
 		t.Errorf("metrics %+v after the lock ended", m)
 	}
 }
+
+// runUntilDone runs the pipeline's workers until name is done (bounded by
+// a real-time deadline: the work is immediate, nothing waits on the clock).
+func (e *env) runUntilDone(start func(ctx context.Context), name string) {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { e.p.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	if start != nil {
+		start(ctx)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		rec, err := e.tr.Get(e.ctx, "main", name)
+		if err == nil && rec.State == tracker.StateDone {
+			return
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s not imported: %+v, %v", name, rec, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// A claim the locked database refused leaves no record: the pipeline keeps
+// the event and RetryDue (called by Run on start) tries it again once due.
+func TestClaimRefusedRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	path := filepath.Join(t.TempDir(), "locked.db")
+	e.db = openShortBusy(t, path)
+	var err error
+	if e.tr, err = tracker.NewSQL(e.db, e.cfg.TrackerConfig(e.clock.Now), tracker.SQLite); err != nil {
+		t.Fatal(err)
+	}
+	if e.st, err = store.New(e.db, e.tr); err != nil {
+		t.Fatal(err)
+	}
+	e.rebuild(e.st)
+	e.put(iceR1)
+	tx, err := openShortBusy(t, path).Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.want(iceR1, source.ViaWebhook, ingest.Failed)
+	if _, err := e.tr.Get(e.ctx, "main", iceR1); err == nil {
+		t.Fatal("a record was written through the lock")
+	}
+	if err := tx.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.p.RetryDue(e.ctx); err != nil || n != 0 {
+		t.Fatalf("RetryDue before the retry time: %d, %v; want 0", n, err)
+	}
+	e.clock.Advance(e.cfg.RetryBase)
+	e.runUntilDone(nil, iceR1)
+}
+
+// Files postponed by an environment failure are retried as soon as another
+// file imports (the archive or database works again), not at their
+// backed-off retry time.
+func TestEnvRecoveryRetriesAtOnce(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(iceR1, iceR1E)
+	if err := os.MkdirAll(e.cfg.ArchiveDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	blocker := filepath.Join(e.cfg.ArchiveDir, "main")
+	if err := os.WriteFile(blocker, nil, 0o444); err != nil {
+		t.Fatal(err)
+	}
+	e.want(iceR1, source.ViaPoll, ingest.Failed)
+	e.clock.Advance(10 * time.Minute)
+	e.want(iceR1, source.ViaPoll, ingest.Failed)
+	if d := e.record(iceR1).RetryAt.Sub(e.clock.Now()); d < time.Minute {
+		t.Fatalf("retry in %v; the test needs a retry time well ahead", d)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	e.runUntilDone(func(ctx context.Context) {
+		// A backfill does not wait for the round: it imports at once.
+		if err := e.p.Submit(ctx, event(t, iceR1E, source.ViaBackfill)); err != nil {
+			t.Fatal(err)
+		}
+	}, iceR1)
+}
