@@ -592,3 +592,36 @@ stats_dir = "/s"
 		}
 	}
 }
+
+// TestSecurityConfigFileSyntaxErrorHidesSecret: an unquoted secret in
+// roundfeed.toml is a syntax error, and the TOML parser's message quotes
+// the value it found ("expected value but found \"hunter\""). The problem
+// printed by -check-config (and the error of run) must name the line, not
+// the value.
+func TestSecurityConfigFileSyntaxErrorHidesSecret(t *testing.T) {
+	t.Parallel()
+	const bare = "SECRETbareValueOnlyLetters"
+	for _, line := range []string{
+		"[discord]\ntoken = " + bare,
+		"[discord]\ntoken = Bot " + bare,
+		"db_url = " + bare + "://u:p@h/x",
+		"[[servers]]\nname = \"a\"\n[servers.ssh]\nkey_passphrase = " + bare,
+		"[[servers]]\nname = \"a\"\nssh = { host = \"h\", key_passphrase = " + bare + " }",
+	} {
+		p := filepath.Join(t.TempDir(), "roundfeed.toml")
+		if err := os.WriteFile(p, []byte(line+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, out, errOut := runCmd(t, "run", "-check-config", "-config", p, "-env", "")
+		if code != 1 || !strings.Contains(out, "roundfeed.toml:") || !strings.Contains(out, "holds a secret") {
+			t.Errorf("%q: exit %d: %s%s", line, code, out, errOut)
+		}
+		code, out2, errOut2 := runCmd(t, "run", "-config", p, "-env", "")
+		if code != 1 {
+			t.Errorf("%q: run exit %d", line, code)
+		}
+		if all := out + errOut + out2 + errOut2; strings.Contains(all, "SECRETbare") {
+			t.Errorf("%q: the value is printed:\n%s", line, all)
+		}
+	}
+}

@@ -180,7 +180,13 @@ func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Con
 	if err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return c, fileError{fmt.Sprintf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, oneLine(pe.Message))}
+			msg := oneLine(pe.Message)
+			if secretLine(data, pe.Position.Line) {
+				// The parser quotes the bad value ("expected value but
+				// found \"hunter2\"" for an unquoted passphrase).
+				msg = "invalid value, not shown: this line holds a secret (quote it: key = \"...\")"
+			}
+			return c, fileError{fmt.Sprintf("%s:%d:%d: %s", name, pe.Position.Line, pe.Position.Col, msg)}
 		}
 		// Type mismatches carry the line and the key in their text.
 		return c, fileError{fmt.Sprintf("%s: %s", name, oneLine(strings.TrimPrefix(err.Error(), "toml: ")))}
@@ -348,6 +354,22 @@ func FromFile(name string, data []byte, lookup func(string) (string, bool)) (Con
 		c.Server, c.Webhook, c.Failover, c.Schedule, c.SSH = first.Name, first.Webhook, first.Failover, first.Schedule, first.SSH
 	}
 	return c, errors.Join(errs...)
+}
+
+// secretLine reports whether line n (1-based) of data mentions a key whose
+// value is a secret (token, key_passphrase, db_url); an unknown line counts
+// as one.
+func secretLine(data []byte, n int) bool {
+	lines := bytes.Split(data, []byte("\n"))
+	if n < 1 || n > len(lines) {
+		return true
+	}
+	for _, k := range []string{"token", "key_passphrase", "db_url"} {
+		if bytes.Contains(lines[n-1], []byte(k)) {
+			return true
+		}
+	}
+	return false
 }
 
 // oneLine keeps a message on one line: the parser may quote a newline of
