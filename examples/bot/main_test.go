@@ -266,3 +266,19 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestMain runs the package's tests in a temporary working directory, so
+// that the commands' relative defaults (ARCHIVE_DIR "stats-archive",
+// DB_PATH "roundfeed.db") never write into the source tree.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "roundfeed-bot-test-")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.Chdir(dir); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
