@@ -52,7 +52,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	keep := fs.Bool("keep", false, "keep every run's folder (failed runs' folders are always kept)")
 	tmp := fs.String("tmp", "", "folder for run folders (default: the system's)")
 	intensity := fs.Int("intensity", 1, "multiply the number of random faults per run (a seed replays only with the same intensity)")
-	maxAttempts := fs.Int("max-attempts", 0, "the workers' MAX_ATTEMPTS (0: the harness's 1000; 5 is production's)")
+	maxAttempts := fs.Int("max-attempts", 0, "the workers' MAX_ATTEMPTS (0: production's default, 5)")
 	drain := fs.Duration("drain-timeout", 30*time.Second, "bound on the end-of-run drain")
 	if err := fs.Parse(args); err != nil {
 		return 2

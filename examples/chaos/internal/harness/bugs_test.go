@@ -1,10 +1,7 @@
-//go:build chaosbugs
-
-// Findings of the chaos harness in other packages, as failing tests. They
-// are behind the chaosbugs build tag so that `go test ./...` stays green
-// until the owners decide; run them with
+// Findings of the chaos harness in other packages, kept as regression tests
+// once fixed:
 //
-//	go test -tags chaosbugs -run Finding ./examples/chaos/internal/harness
+//	go test -run Finding ./examples/chaos/internal/harness
 package harness
 
 import (

@@ -69,12 +69,11 @@ type WorkerConfig struct {
 // handled as a gateway MessageCreate.
 const ReadyLine = "ready"
 
-// DefaultMaxAttempts is the harness's MAX_ATTEMPTS. It is high because the
-// production default (5) quarantines good files while the archive cannot
-// be written (archive-unwritable): a finding reported to ingest's owner,
-// shown by TestFindingFullDiskQuarantinesGoodFiles (tag chaosbugs) and by
-// -max-attempts 5. Source failures do not count as attempts.
-const DefaultMaxAttempts = 1000
+// DefaultMaxAttempts is the harness's MAX_ATTEMPTS: the production default.
+// Faults of the bot's environment (archive unwritable, database busy) and
+// of the source do not count as attempts, so no good file is quarantined
+// (TestFindingFullDiskQuarantinesGoodFiles).
+const DefaultMaxAttempts = tracker.DefaultMaxAttempts
 
 // Accelerated timings: the production defaults scaled so that a run takes
 // seconds. SettleAge must stay above one second: SFTP v3 mtimes have
@@ -106,7 +105,7 @@ const (
 
 func senderConfig() ingest.SenderConfig {
 	c := ingest.DefaultSenderConfig()
-	c.MaxAttempts = 1000
+	c.MaxAttempts = 1000 // the outbox: Discord outages in a run must not give posts up
 	c.Base, c.Max = 20*time.Millisecond, 200*time.Millisecond
 	c.PollEvery = 50 * time.Millisecond
 	return c
