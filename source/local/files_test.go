@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source"
 )
@@ -61,7 +62,7 @@ func TestList(t *testing.T) {
 func TestFetch(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	clk := newFakeClock(time.Now())
+	clk := testutil.NewClock(time.Now())
 	writeFile(t, filepath.Join(dir, nameA), "complete", clk.Now().Add(-time.Minute))
 	writeFile(t, filepath.Join(dir, nameB), strings.Repeat("x", 101), clk.Now().Add(-time.Minute))
 	writeFile(t, filepath.Join(dir, nameC), "being written", clk.Now().Add(-time.Second))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fsnotify/fsnotify"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source"
 )
 
@@ -25,7 +26,7 @@ const (
 type harness struct {
 	t     *testing.T
 	dir   string
-	clk   *fakeClock
+	clk   *testutil.Clock
 	w     *Watcher
 	got   chan source.Entry
 	steps chan string
@@ -37,7 +38,7 @@ func startWatcher(t *testing.T, dir string, mod func(*Config, *Watcher)) *harnes
 	h := &harness{
 		t:     t,
 		dir:   dir,
-		clk:   newFakeClock(time.Now()),
+		clk:   testutil.NewClock(time.Now()),
 		got:   make(chan source.Entry, 100),
 		steps: make(chan string, 4096),
 		done:  make(chan error, 1),
@@ -247,7 +248,7 @@ func TestWatcherOverflowRescans(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, nameA), "missed during overflow", time.Now().Add(-time.Minute))
-	w, err := NewWatcher(Config{Dir: dir, Settle: 2 * time.Second, MaxFileSize: 100, Clock: newFakeClock(time.Now())})
+	w, err := NewWatcher(Config{Dir: dir, Settle: 2 * time.Second, MaxFileSize: 100, Clock: testutil.NewClock(time.Now())})
 	if err != nil {
 		t.Fatal(err)
 	}

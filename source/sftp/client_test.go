@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
@@ -260,7 +261,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 func TestFetchWaitsForCompleteFile(t *testing.T) {
 	t.Parallel()
 	forEachServer(t, func(t *testing.T, s *server) {
-		clk := newFakeClock(time.Now().Truncate(time.Second).Add(300 * time.Millisecond))
+		clk := testutil.NewClock(time.Now().Truncate(time.Second).Add(300 * time.Millisecond))
 		c := newClient(t, s.config(clk))
 		ctx := context.Background()
 		name := mustName(t, nameA)
@@ -316,7 +317,7 @@ func TestProbeSameSecond(t *testing.T) {
 	t.Parallel()
 	forEachServer(t, func(t *testing.T, s *server) {
 		sec := time.Now().Truncate(time.Second)
-		clk := newFakeClock(sec.Add(300 * time.Millisecond))
+		clk := testutil.NewClock(sec.Add(300 * time.Millisecond))
 		c := newClient(t, s.config(clk))
 		setDir := func(mtime time.Time) {
 			if err := os.Chtimes(s.statsDir, mtime, mtime); err != nil {
@@ -469,7 +470,7 @@ func TestFetchNotFoundAndForgedName(t *testing.T) {
 func TestKeepalive(t *testing.T) {
 	t.Parallel()
 	forEachServer(t, func(t *testing.T, s *server) {
-		clk := newFakeClock(time.Now())
+		clk := testutil.NewClock(time.Now())
 		c := newClient(t, s.config(clk))
 		ctx := context.Background()
 		if _, err := c.List(ctx); err != nil {
@@ -480,10 +481,10 @@ func TestKeepalive(t *testing.T) {
 		// connection stays.
 		for i := 0; i < 2; i++ {
 			next := clk.Now().Add(interval)
-			waitFor(t, "keepalive timer", func() bool { return clk.hasWaiterAt(next) })
+			waitFor(t, "keepalive timer", func() bool { return clk.HasTimerAt(next) })
 			clk.Advance(interval)
 			next = clk.Now().Add(interval)
-			waitFor(t, "answered keepalive", func() bool { return clk.hasWaiterAt(next) })
+			waitFor(t, "answered keepalive", func() bool { return clk.HasTimerAt(next) })
 			if cur, _ := c.current(); cur == nil {
 				t.Fatal("connection dropped after an answered keepalive")
 			}
@@ -492,7 +493,7 @@ func TestKeepalive(t *testing.T) {
 		s.stall(true)
 		clk.Advance(interval)
 		replyBy := clk.Now().Add(timeout)
-		waitFor(t, "reply timer", func() bool { return clk.hasWaiterAt(replyBy) })
+		waitFor(t, "reply timer", func() bool { return clk.HasTimerAt(replyBy) })
 		clk.Advance(timeout - time.Millisecond)
 		if cur, _ := c.current(); cur == nil {
 			t.Fatal("connection dropped before the reply timeout")
@@ -514,7 +515,7 @@ func TestKeepalive(t *testing.T) {
 func TestReconnectBackoff(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "inprocess")
-	clk := newFakeClock(time.Now())
+	clk := testutil.NewClock(time.Now())
 	c := newClient(t, s.config(clk))
 	if err := s.inproc.Stop(); err != nil { // the server is down
 		t.Fatal(err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/bwmarrin/discordgo"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source"
 )
 
@@ -20,38 +21,11 @@ const (
 	testUsername = "ET:Legacy Stats"
 )
 
-// fakeClock is a virtual clock. After advances it by d at once and returns a
-// fired channel, so waits take no real time and are visible in Now.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept time.Duration
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 15, 21, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.slept += d
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+// newFakeClock returns a virtual clock whose After advances it by d at once
+// and returns a fired channel, so waits take no real time and are visible in
+// Now.
+func newFakeClock() *testutil.Clock {
+	return testutil.NewAutoClock(time.Date(2026, 1, 15, 21, 0, 0, 0, time.UTC))
 }
 
 func testConfig() Config {
@@ -63,7 +37,7 @@ func testConfig() Config {
 	return c
 }
 
-func newTestTrigger(t testing.TB, mod func(*Config)) (*Trigger, *fakeClock) {
+func newTestTrigger(t testing.TB, mod func(*Config)) (*Trigger, *testutil.Clock) {
 	t.Helper()
 	cfg := testConfig()
 	if mod != nil {

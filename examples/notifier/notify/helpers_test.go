@@ -19,80 +19,10 @@ import (
 
 const token = "n0tifier-T0KEN_abcdefghijklmnopqrstuvwxyz0123456789"
 
-// autoClock is a virtual clock whose After advances it at once: settle
-// times, backoffs and Retry-After waits pass without real time. It starts at
-// the real time so that real file mtimes fall in the lookback window.
-type autoClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newAutoClock() *autoClock { return &autoClock{now: time.Now()} }
-
-func (c *autoClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *autoClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(max(d, 0))
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-// manualClock fires timers only when the test advances it.
-type manualClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	timers  []manualTimer
-	waiting chan struct{} // receives when a timer is armed
-}
-
-type manualTimer struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newManualClock() *manualClock {
-	return &manualClock{now: time.Now(), waiting: make(chan struct{}, 100)}
-}
-
-func (c *manualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *manualClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	c.timers = append(c.timers, manualTimer{c.now.Add(d), ch})
-	select {
-	case c.waiting <- struct{}{}:
-	default:
-	}
-	return ch
-}
-
-func (c *manualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.timers[:0]
-	for _, t := range c.timers {
-		if !t.at.After(c.now) {
-			t.ch <- c.now
-		} else {
-			kept = append(kept, t)
-		}
-	}
-	c.timers = kept
-}
+// The tests' clocks start at the real time so that real file mtimes fall in
+// the lookback window: testutil.NewAutoClock(time.Now()) lets settle times,
+// backoffs and Retry-After waits pass at once; testutil.NewClock(time.Now())
+// fires timers only when the test advances it.
 
 // discord is a fake webhook endpoint. policy decides each answer from the
 // attempt number (1-based); it records what was accepted (2xx), in order.

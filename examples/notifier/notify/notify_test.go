@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/roundfeed/roundfeed/internal/testutil"
 )
 
 // run starts Run and returns a stop function that cancels it and returns
@@ -70,7 +72,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 		}
 		return 200, `{"id":"1"}`, false
 	})
-	stop := run(t, testConfig(t, url, statsDir, spoolDir, newAutoClock(), logs))
+	stop := run(t, testConfig(t, url, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), logs))
 	got := dc.waitDelivered(t, 2)
 
 	// A live file arrives and goes out.
@@ -98,7 +100,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	writeStats(t, statsDir, "2026-01-15-215000-broken-round-1.txt", 40, 0)
 	dc.setPolicy(func(int) (int, string, bool) { return 204, "", false })
 
-	stop = run(t, testConfig(t, url, statsDir, spoolDir, newAutoClock(), logs))
+	stop = run(t, testConfig(t, url, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), logs))
 	got = append(got, dc.waitDelivered(t, 2)...)
 	if err := stop(); !errors.Is(err, context.Canceled) {
 		t.Fatalf("stop: %v", err)
@@ -107,7 +109,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	// A third start: nothing is sent again. The next live file is queued
 	// behind anything the start-up scan would have queued, so when it
 	// arrives, a resend would have arrived first.
-	stop = run(t, testConfig(t, url, statsDir, spoolDir, newAutoClock(), logs))
+	stop = run(t, testConfig(t, url, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), logs))
 	writeStats(t, statsDir, names[5], 1500, 0)
 	got = append(got, dc.waitDelivered(t, 1)...)
 	if err := stop(); !errors.Is(err, context.Canceled) {
@@ -147,7 +149,7 @@ func TestRejectedKeptInSpool(t *testing.T) {
 	name := "2026-01-15-210000-supply-round-1.txt"
 	writeStats(t, statsDir, name, 2048, time.Hour)
 
-	stop := run(t, testConfig(t, url, statsDir, spoolDir, newAutoClock(), logs))
+	stop := run(t, testConfig(t, url, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), logs))
 	for range 3 {
 		if code := <-dc.failed; code != 404 {
 			t.Fatalf("code %d", code)
@@ -167,7 +169,7 @@ func TestRejectedKeptInSpool(t *testing.T) {
 	}
 
 	dc.setPolicy(func(int) (int, string, bool) { return 200, "{}", false })
-	stop = run(t, testConfig(t, url, statsDir, spoolDir, newAutoClock(), logs))
+	stop = run(t, testConfig(t, url, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), logs))
 	if got := dc.waitDelivered(t, 1); got[0] != content(name) {
 		t.Fatalf("delivered %q", got)
 	}
@@ -178,7 +180,7 @@ func TestHeartbeat(t *testing.T) {
 	t.Parallel()
 	statsDir, spoolDir := t.TempDir(), t.TempDir()
 	dc, url := newDiscord(t)
-	clk := newManualClock()
+	clk := testutil.NewClock(time.Now())
 	players := make(chan int, 10)
 	current := 0
 	cfg := testConfig(t, url, statsDir, spoolDir, clk, &syncBuffer{})
@@ -191,17 +193,17 @@ func TestHeartbeat(t *testing.T) {
 		return current
 	}
 	stop := run(t, cfg)
-	<-clk.waiting // the heartbeat timer is armed
+	<-clk.Armed() // the heartbeat timer is armed
 	players <- 6
 	clk.Advance(10 * time.Minute)
 	if got := dc.waitDelivered(t, 1); got[0] != "ROUNDFEED_HEARTBEAT" {
 		t.Fatalf("posted %q", got)
 	}
 	// With nobody on the server, no heartbeat; with players again, one.
-	<-clk.waiting
+	<-clk.Armed()
 	players <- 0
 	clk.Advance(10 * time.Minute)
-	<-clk.waiting
+	<-clk.Armed()
 	players <- 3
 	clk.Advance(10 * time.Minute)
 	dc.waitDelivered(t, 1)
@@ -214,7 +216,7 @@ func TestHeartbeat(t *testing.T) {
 func TestRunRefusesBadSetup(t *testing.T) {
 	t.Parallel()
 	_, url := newDiscord(t)
-	cfg := testConfig(t, url, filepath.Join(t.TempDir(), "missing"), t.TempDir(), newAutoClock(), &syncBuffer{})
+	cfg := testConfig(t, url, filepath.Join(t.TempDir(), "missing"), t.TempDir(), testutil.NewAutoClock(time.Now()), &syncBuffer{})
 	if err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing stats folder: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source/webhook/send"
 )
@@ -87,7 +88,7 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 	statsDir, spoolDir := t.TempDir(), t.TempDir()
 	writeStats(t, statsDir, "2026-01-15-222119-te_escape2-round-1.txt", 500, time.Minute)
 	var logs syncBuffer
-	cfg := testConfig(t, hookURL, statsDir, spoolDir, newAutoClock(), &logs)
+	cfg := testConfig(t, hookURL, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), &logs)
 	cfg.Send.MaxAttempts = 1 // every failure reaches the notifier's log
 	assertNoWebhookSecret(t, "config formatting", fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Send), hookURL)
 
@@ -132,7 +133,7 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 			var slogs syncBuffer
 			scfg := send.DefaultConfig(u)
 			scfg.MaxAttempts = 2
-			snd, err := send.New(scfg, newAutoClock(), slog.New(slog.NewTextHandler(&slogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			snd, err := send.New(scfg, testutil.NewAutoClock(time.Now()), slog.New(slog.NewTextHandler(&slogs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -16,40 +16,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 )
 
 const token = "s3cr3t-T0KEN_abcdefghijklmnopqrstuvwxyz0123456789"
 
-// fakeClock is a virtual clock: After advances it at once and records waits.
-type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	waits []time.Duration
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 15, 21, 0, 0, 0, time.UTC)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	c.waits = append(c.waits, d)
-	ch := make(chan time.Time, 1)
-	ch <- c.now
-	return ch
-}
-
-func (c *fakeClock) Waits() []time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]time.Duration(nil), c.waits...)
+// newFakeClock returns a virtual clock whose After advances it at once and
+// records the wait (Waits).
+func newFakeClock() *testutil.Clock {
+	return testutil.NewAutoClock(time.Date(2026, 1, 15, 21, 0, 0, 0, time.UTC))
 }
 
 // reply is one scripted answer; drop closes the connection without one.
@@ -101,7 +77,7 @@ func (f *fakeHook) requests() int {
 	return f.n
 }
 
-func newTestSender(t *testing.T, script ...reply) (*Sender, *fakeHook, *fakeClock, *bytes.Buffer, string) {
+func newTestSender(t *testing.T, script ...reply) (*Sender, *fakeHook, *testutil.Clock, *bytes.Buffer, string) {
 	t.Helper()
 	fh := &fakeHook{script: script}
 	srv := httptest.NewServer(fh)
