@@ -19,6 +19,7 @@ import (
 	"github.com/roundfeed/roundfeed/examples/bot/internal/discord"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/gamesim"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/health"
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
 	"github.com/roundfeed/roundfeed/store"
 	"github.com/roundfeed/roundfeed/tracker"
@@ -159,7 +160,7 @@ anti_entropy_interval = "1h"
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "-config", cfgPath, "-env", envFile}, &stdout, &stderr) }()
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -18,25 +17,9 @@ import (
 	"github.com/roundfeed/roundfeed/examples/bot/internal/demo"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/discord"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/gamesim"
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
@@ -128,7 +111,7 @@ func TestRunCommand(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "-env", envFile}, &stdout, &stderr) }()
 

@@ -24,6 +24,7 @@ import (
 	"github.com/roundfeed/roundfeed/examples/bot/internal/config"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/demo"
 	"github.com/roundfeed/roundfeed/examples/bot/internal/gamesim"
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
 )
@@ -262,13 +263,13 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 	}
 	before := walkFiles(t, root)
 	// discordgo logs through the standard logger: capture that too.
-	var stdlog lockedBuffer
+	var stdlog testutil.SyncBuffer
 	log.SetOutput(&stdlog)
 	defer log.SetOutput(os.Stderr)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr lockedBuffer
+	var stdout, stderr testutil.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "-env", envFile}, &stdout, &stderr) }()
 	waitUntil(t, "the first round posted", func() bool { return postCount() >= 1 })

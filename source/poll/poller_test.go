@@ -1,19 +1,18 @@
 package poll_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/roundfeed/roundfeed/failover"
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/parser"
 	"github.com/roundfeed/roundfeed/source/poll"
 )
@@ -28,26 +27,9 @@ type rig struct {
 	guard   *poll.Guard
 	p       *poll.Poller
 	players atomic.Int64
-	logs    *syncBuffer
+	logs    *testutil.SyncBuffer
 	cancel  context.CancelFunc
 	done    chan error
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // noDeadHours is the default schedule in UTC without dead hours.
@@ -59,7 +41,7 @@ func noDeadHours() failover.ScheduleConfig {
 
 func newRig(t *testing.T, sc failover.ScheduleConfig, mc failover.Config, old ...string) *rig {
 	t.Helper()
-	r := &rig{t: t, dir: newFolder(), rec: &recorder{}, logs: &syncBuffer{}, done: make(chan error, 1)}
+	r := &rig{t: t, dir: newFolder(), rec: &recorder{}, logs: &testutil.SyncBuffer{}, done: make(chan error, 1)}
 	for _, n := range old {
 		r.dir.add(t, n)
 	}

@@ -1,7 +1,6 @@
 package sftp
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -611,7 +610,7 @@ func TestAgentAuth(t *testing.T) {
 func TestInsecureWarnsAtEveryConnect(t *testing.T) {
 	t.Parallel()
 	s := startServer(t, "inprocess")
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	cfg := s.config(nil)
 	cfg.HostKey, cfg.InsecureIgnoreHostKey = "", true
 	cfg.Logger = slog.New(slog.NewTextHandler(&buf, nil))
@@ -652,23 +651,6 @@ func TestCloseAndCancel(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal("second Close:", err)
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source/webhook/send"
 )
 
@@ -140,25 +141,7 @@ func writeStats(t *testing.T, dir, name string, size int, age time.Duration) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testConfig(t *testing.T, url, statsDir, spoolDir string, clock Clock, logs *syncBuffer) Config {
+func testConfig(t *testing.T, url, statsDir, spoolDir string, clock Clock, logs *testutil.SyncBuffer) Config {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.StatsDir = statsDir

@@ -41,7 +41,7 @@ func TestOutageRestartExactlyOnce(t *testing.T) {
 	t.Parallel()
 	statsDir, spoolDir := t.TempDir(), t.TempDir()
 	dc, url := newDiscord(t)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 
 	names := []string{
 		"2026-01-15-210000-supply-round-1.txt",
@@ -144,7 +144,7 @@ func TestRejectedKeptInSpool(t *testing.T) {
 	t.Parallel()
 	statsDir, spoolDir := t.TempDir(), t.TempDir()
 	dc, url := newDiscord(t)
-	logs := &syncBuffer{}
+	logs := &testutil.SyncBuffer{}
 	dc.setPolicy(func(int) (int, string, bool) { return 404, `{"message":"Unknown Webhook","code":10015}`, false })
 	name := "2026-01-15-210000-supply-round-1.txt"
 	writeStats(t, statsDir, name, 2048, time.Hour)
@@ -183,7 +183,7 @@ func TestHeartbeat(t *testing.T) {
 	clk := testutil.NewClock(time.Now())
 	players := make(chan int, 10)
 	current := 0
-	cfg := testConfig(t, url, statsDir, spoolDir, clk, &syncBuffer{})
+	cfg := testConfig(t, url, statsDir, spoolDir, clk, &testutil.SyncBuffer{})
 	cfg.HeartbeatInterval = 10 * time.Minute
 	cfg.Players = func() int {
 		select {
@@ -216,7 +216,7 @@ func TestHeartbeat(t *testing.T) {
 func TestRunRefusesBadSetup(t *testing.T) {
 	t.Parallel()
 	_, url := newDiscord(t)
-	cfg := testConfig(t, url, filepath.Join(t.TempDir(), "missing"), t.TempDir(), testutil.NewAutoClock(time.Now()), &syncBuffer{})
+	cfg := testConfig(t, url, filepath.Join(t.TempDir(), "missing"), t.TempDir(), testutil.NewAutoClock(time.Now()), &testutil.SyncBuffer{})
 	if err := Run(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "missing") {
 		t.Errorf("missing stats folder: %v", err)
 	}

@@ -87,7 +87,7 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 
 	statsDir, spoolDir := t.TempDir(), t.TempDir()
 	writeStats(t, statsDir, "2026-01-15-222119-te_escape2-round-1.txt", 500, time.Minute)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	cfg := testConfig(t, hookURL, statsDir, spoolDir, testutil.NewAutoClock(time.Now()), &logs)
 	cfg.Send.MaxAttempts = 1 // every failure reaches the notifier's log
 	assertNoWebhookSecret(t, "config formatting", fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg.Send), hookURL)
@@ -130,7 +130,7 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 				defer s.Close()
 				u = s.URL + "/api/webhooks/123/" + webhookSecret
 			}
-			var slogs syncBuffer
+			var slogs testutil.SyncBuffer
 			scfg := send.DefaultConfig(u)
 			scfg.MaxAttempts = 2
 			snd, err := send.New(scfg, testutil.NewAutoClock(time.Now()), slog.New(slog.NewTextHandler(&slogs, &slog.HandlerOptions{Level: slog.LevelDebug})))

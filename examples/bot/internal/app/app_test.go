@@ -1,7 +1,6 @@
 package app_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -26,6 +24,7 @@ import (
 	"github.com/roundfeed/roundfeed/examples/bot/internal/health"
 	"github.com/roundfeed/roundfeed/failover"
 	"github.com/roundfeed/roundfeed/ingest"
+	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source/sftp"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
 	"github.com/roundfeed/roundfeed/source/webhook"
@@ -33,23 +32,6 @@ import (
 )
 
 const token = "Bot sekrit-app-token-0123456789"
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestAppOverHTTP runs the wired bot against a real SFTP server on
 // loopback, a real SQLite file and a stand-in Discord: files found by
@@ -88,14 +70,14 @@ func TestAppOverHTTP(t *testing.T) {
 	defer fake.Close()
 	sess, _ := discordgo.New(token)
 	sess.Client = &http.Client{Transport: fake.Transport()}
-	var posts syncBuffer
+	var posts testutil.SyncBuffer
 	fake.OnPost = func(ch string, embeds []*discordgo.MessageEmbed, _ string) {
 		for _, e := range embeds {
 			posts.Write([]byte(ch + " " + discord.EmbedText(e)))
 		}
 	}
 
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	wcfg := webhook.DefaultConfig()
 	wcfg.ControlChannelID, wcfg.Whitelist = "200", []string{"600"}
 	sched := failover.DefaultScheduleConfig()
