@@ -371,6 +371,15 @@ func (w *jw) fileMeta(m *FileMeta) {
 	w.close()
 }
 
+// strs writes ss as an array of strings ([] when empty).
+func (w *jw) strs(ss []string) {
+	w.openArr()
+	for _, s := range ss {
+		w.str(s)
+	}
+	w.closeArr()
+}
+
 func (w *jw) optStr(s string, ok bool) {
 	if ok {
 		w.str(s)
@@ -412,11 +421,7 @@ func (w *jw) header(h *Header) {
 	w.key("server_name")
 	w.str(h.ServerName)
 	w.key("side_reasons")
-	w.openArr()
-	for _, r := range h.SideReasons {
-		w.str(r)
-	}
-	w.closeArr()
+	w.strs(h.SideReasons)
 	w.key("timelimit")
 	w.str(h.Timelimit)
 	w.key("winner_raw")
@@ -493,58 +498,129 @@ func (w *jw) extended(e *Extended, onlyDeadRatio, nullRatios bool) {
 	w.close()
 }
 
+// playerRow is what the canonical form writes for a player, a stats line
+// (Player) or a differential row (DiffPlayer). The two objects share most
+// keys; one writer (playerObj) keeps them in one sorted order. stats selects
+// the keys only a stats line has (guid_raw, is_bot, line_no, name_raw,
+// rounds, time_display, weapon_mask); otherwise the row has the differential
+// keys (reset_fields, source).
+type playerRow struct {
+	stats bool
+
+	accuracy, dpm, efficiency, kdRatio, minutes float64
+	damageGiven, damageReceived, deaths         int
+	headshots, hitsTotal, kills, shotsTotal     int
+	team, seconds                               int
+	guid, name                                  string
+	weapons                                     []Weapon
+	extended                                    *Extended
+	onlyDeadRatio, nullRatios                   bool
+
+	guidRaw, nameRaw, timeDisplay string
+	isBot                         bool
+	lineNo, rounds                int
+	weaponMask                    int64
+
+	resetFields []string
+	source      DiffSource
+}
+
 func (w *jw) player(p *Player) {
+	w.playerObj(&playerRow{
+		stats:    true,
+		accuracy: p.Accuracy, dpm: p.DPM, efficiency: p.Efficiency, kdRatio: p.KDRatio, minutes: p.TimePlayedMinutes,
+		damageGiven: p.DamageGiven, damageReceived: p.DamageReceived, deaths: p.Deaths,
+		headshots: p.Headshots, hitsTotal: p.HitsTotal, kills: p.Kills, shotsTotal: p.ShotsTotal,
+		team: p.Team, seconds: p.TimePlayedSeconds,
+		guid: p.GUID, name: p.Name, weapons: p.Weapons, extended: p.Extended,
+		guidRaw: p.GUIDRaw, nameRaw: p.NameRaw, timeDisplay: p.TimeDisplay,
+		isBot: p.IsBot, lineNo: p.LineNo, rounds: p.Rounds, weaponMask: p.WeaponMask,
+	})
+}
+
+func (w *jw) diffPlayer(p *DiffPlayer) {
+	w.playerObj(&playerRow{
+		accuracy: p.Accuracy, dpm: p.DPM, efficiency: p.Efficiency, kdRatio: p.KDRatio, minutes: p.TimePlayedMinutes,
+		damageGiven: p.DamageGiven, damageReceived: p.DamageReceived, deaths: p.Deaths,
+		headshots: p.Headshots, hitsTotal: p.HitsTotal, kills: p.Kills, shotsTotal: p.ShotsTotal,
+		team: p.Team, seconds: p.TimePlayedSeconds,
+		guid: p.GUID, name: p.Name, weapons: p.Weapons, extended: p.Extended,
+		onlyDeadRatio: p.ExtendedOnlyDeadRatio, nullRatios: p.RatiosUnknown,
+		resetFields: p.ResetFields, source: p.Source,
+	})
+}
+
+func (w *jw) playerObj(r *playerRow) {
 	w.open()
 	w.key("accuracy")
-	w.float(p.Accuracy)
+	w.float(r.accuracy)
 	w.key("damage_given")
-	w.int(int64(p.DamageGiven))
+	w.int(int64(r.damageGiven))
 	w.key("damage_received")
-	w.int(int64(p.DamageReceived))
+	w.int(int64(r.damageReceived))
 	w.key("deaths")
-	w.int(int64(p.Deaths))
+	w.int(int64(r.deaths))
 	w.key("dpm")
-	w.float(p.DPM)
+	w.float(r.dpm)
 	w.key("efficiency")
-	w.float(p.Efficiency)
+	w.float(r.efficiency)
 	w.key("extended")
-	w.extended(p.Extended, false, false)
+	w.extended(r.extended, r.onlyDeadRatio, r.nullRatios)
 	w.key("guid")
-	w.str(p.GUID)
-	w.key("guid_raw")
-	w.str(p.GUIDRaw)
+	w.str(r.guid)
+	if r.stats {
+		w.key("guid_raw")
+		w.str(r.guidRaw)
+	}
 	w.key("headshots")
-	w.int(int64(p.Headshots))
+	w.int(int64(r.headshots))
 	w.key("hits_total")
-	w.int(int64(p.HitsTotal))
-	w.key("is_bot")
-	w.bool(p.IsBot)
+	w.int(int64(r.hitsTotal))
+	if r.stats {
+		w.key("is_bot")
+		w.bool(r.isBot)
+	}
 	w.key("kd_ratio")
-	w.float(p.KDRatio)
+	w.float(r.kdRatio)
 	w.key("kills")
-	w.int(int64(p.Kills))
-	w.key("line_no")
-	w.int(int64(p.LineNo))
+	w.int(int64(r.kills))
+	if r.stats {
+		w.key("line_no")
+		w.int(int64(r.lineNo))
+	}
 	w.key("name")
-	w.str(p.Name)
-	w.key("name_raw")
-	w.str(p.NameRaw)
-	w.key("rounds")
-	w.int(int64(p.Rounds))
+	w.str(r.name)
+	if r.stats {
+		w.key("name_raw")
+		w.str(r.nameRaw)
+		w.key("rounds")
+		w.int(int64(r.rounds))
+	} else {
+		w.key("reset_fields")
+		w.strs(r.resetFields)
+	}
 	w.key("shots_total")
-	w.int(int64(p.ShotsTotal))
+	w.int(int64(r.shotsTotal))
+	if !r.stats {
+		w.key("source")
+		w.str(string(r.source))
+	}
 	w.key("team")
-	w.int(int64(p.Team))
-	w.key("time_display")
-	w.str(p.TimeDisplay)
+	w.int(int64(r.team))
+	if r.stats {
+		w.key("time_display")
+		w.str(r.timeDisplay)
+	}
 	w.key("time_played_minutes")
-	w.float(p.TimePlayedMinutes)
+	w.float(r.minutes)
 	w.key("time_played_seconds")
-	w.int(int64(p.TimePlayedSeconds))
-	w.key("weapon_mask")
-	w.int(p.WeaponMask)
+	w.int(int64(r.seconds))
+	if r.stats {
+		w.key("weapon_mask")
+		w.int(r.weaponMask)
+	}
 	w.key("weapons")
-	w.weapons(p.Weapons)
+	w.weapons(r.weapons)
 	w.close()
 }
 
@@ -631,54 +707,5 @@ func (w *jw) r2(r *R2, mode Mode) {
 		w.key("warning")
 		w.optStr(r.Warning, r.Warning != "")
 	}
-	w.close()
-}
-
-func (w *jw) diffPlayer(p *DiffPlayer) {
-	w.open()
-	w.key("accuracy")
-	w.float(p.Accuracy)
-	w.key("damage_given")
-	w.int(int64(p.DamageGiven))
-	w.key("damage_received")
-	w.int(int64(p.DamageReceived))
-	w.key("deaths")
-	w.int(int64(p.Deaths))
-	w.key("dpm")
-	w.float(p.DPM)
-	w.key("efficiency")
-	w.float(p.Efficiency)
-	w.key("extended")
-	w.extended(p.Extended, p.ExtendedOnlyDeadRatio, p.RatiosUnknown)
-	w.key("guid")
-	w.str(p.GUID)
-	w.key("headshots")
-	w.int(int64(p.Headshots))
-	w.key("hits_total")
-	w.int(int64(p.HitsTotal))
-	w.key("kd_ratio")
-	w.float(p.KDRatio)
-	w.key("kills")
-	w.int(int64(p.Kills))
-	w.key("name")
-	w.str(p.Name)
-	w.key("reset_fields")
-	w.openArr()
-	for _, f := range p.ResetFields {
-		w.str(f)
-	}
-	w.closeArr()
-	w.key("shots_total")
-	w.int(int64(p.ShotsTotal))
-	w.key("source")
-	w.str(string(p.Source))
-	w.key("team")
-	w.int(int64(p.Team))
-	w.key("time_played_minutes")
-	w.float(p.TimePlayedMinutes)
-	w.key("time_played_seconds")
-	w.int(int64(p.TimePlayedSeconds))
-	w.key("weapons")
-	w.weapons(p.Weapons)
 	w.close()
 }
