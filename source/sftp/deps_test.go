@@ -1,27 +1,20 @@
 package sftp
 
 import (
-	"os/exec"
-	"strings"
+	"slices"
 	"testing"
+
+	"github.com/roundfeed/roundfeed/internal/testutil"
 )
 
 // TestDeps keeps the arrows of DESIGN.md: a source imports neither the
 // pipeline nor the examples, and links neither Discord nor SQLite.
 func TestDeps(t *testing.T) {
 	t.Parallel()
-	out, err := exec.Command("go", "list", "-deps", ".").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
+	deps := testutil.Deps(t)
+	if slices.Contains(deps, "testing") {
+		t.Errorf("source/sftp links the testing package")
 	}
-	for _, dep := range strings.Fields(string(out)) {
-		if dep == "testing" {
-			t.Errorf("source/sftp links the testing package")
-		}
-		for _, bad := range []string{"discordgo", "sqlite", "roundfeed/ingest", "roundfeed/examples", "roundfeed/tracker", "roundfeed/source/sftp/sftptest"} {
-			if strings.Contains(dep, bad) {
-				t.Errorf("source/sftp depends on %s", dep)
-			}
-		}
-	}
+	testutil.ForbidDeps(t, "source/sftp", deps,
+		"discordgo", "sqlite", "roundfeed/ingest", "roundfeed/examples", "roundfeed/tracker", "roundfeed/source/sftp/sftptest")
 }
