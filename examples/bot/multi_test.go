@@ -127,7 +127,7 @@ func TestRunTwoServers(t *testing.T) {
 	discordHTTP = &http.Client{Transport: fake.Transport()}
 	defer func() { discordHTTP = nil }()
 
-	healthAddr := freeAddr(t)
+	healthAddr := testutil.FreeAddr(t)
 	dbPath := filepath.Join(t.TempDir(), "multi.db")
 	file := fmt.Sprintf(`
 db_path = %q
@@ -172,7 +172,7 @@ anti_entropy_interval = "1h"
 		return out
 	}
 	// Polling is on at start: each server's listing imports its file.
-	waitUntil(t, "both first files posted", func() bool { return len(postsIn("300")) == 2 })
+	testutil.WaitFor(t, "both first files posted", func() bool { return len(postsIn("300")) == 2 })
 	if ids := fake.Identified(); len(ids) != 1 || ids[0] != "Bot "+token {
 		t.Fatalf("identify tokens %q", ids)
 	}
@@ -203,9 +203,9 @@ anti_entropy_interval = "1h"
 		a, b := alpha.round(t, at), bravo.round(t, at)
 		push(alpha, a)
 		push(bravo, b)
-		waitUntil(t, fmt.Sprintf("pushed round %d posted", i+1), func() bool { return len(postsIn("300")) == 4+2*i })
+		testutil.WaitFor(t, fmt.Sprintf("pushed round %d posted", i+1), func() bool { return len(postsIn("300")) == 4+2*i })
 	}
-	waitUntil(t, "both servers on the webhook", func() bool { return modes() == "alpha=webhook,bravo=webhook" })
+	testutil.WaitFor(t, "both servers on the webhook", func() bool { return modes() == "alpha=webhook,bravo=webhook" })
 
 	// Alpha's notifier pushes a corrupt file: alpha fails over, bravo not.
 	corrupt, err := alpha.sim.WriteCorrupt(time.Now().Add(-time.Minute))
@@ -214,8 +214,8 @@ anti_entropy_interval = "1h"
 	}
 	alpha.serve(t, corrupt, time.Now().Add(-time.Minute))
 	push(alpha, corrupt)
-	waitUntil(t, "alpha polling, bravo on the webhook", func() bool { return modes() == "alpha=polling,bravo=webhook" })
-	waitUntil(t, "the failover alert", func() bool {
+	testutil.WaitFor(t, "alpha polling, bravo on the webhook", func() bool { return modes() == "alpha=polling,bravo=webhook" })
+	testutil.WaitFor(t, "the failover alert", func() bool {
 		return slices.ContainsFunc(postsIn("400"), func(e *discordgo.MessageEmbed) bool {
 			return strings.HasPrefix(e.Title, "alpha: Failover")
 		})
@@ -224,7 +224,7 @@ anti_entropy_interval = "1h"
 	// Bravo keeps working on push alone.
 	b3 := bravo.round(t, time.Now().Add(-time.Minute))
 	push(bravo, b3)
-	waitUntil(t, "bravo's third round posted", func() bool { return slices.Contains(footers(), "bravo: "+b3) })
+	testutil.WaitFor(t, "bravo's third round posted", func() bool { return slices.Contains(footers(), "bravo: "+b3) })
 
 	// Each file posted once, under its own server.
 	got := footers()
@@ -241,10 +241,10 @@ anti_entropy_interval = "1h"
 	// The status command: all servers by default, one by name.
 	fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: fake.NextID(), ChannelID: "777", GuildID: "900", Content: "!failover-status",
 		Author: &discordgo.User{ID: "1", Username: "owner"}, Member: &discordgo.Member{}})
-	waitUntil(t, "the status reply", func() bool { return len(postsIn("777")) == 2 })
+	testutil.WaitFor(t, "the status reply", func() bool { return len(postsIn("777")) == 2 })
 	fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: fake.NextID(), ChannelID: "778", GuildID: "900", Content: "!failover-status bravo",
 		Author: &discordgo.User{ID: "1", Username: "owner"}, Member: &discordgo.Member{}})
-	waitUntil(t, "the bravo status reply", func() bool { return len(postsIn("778")) == 1 })
+	testutil.WaitFor(t, "the bravo status reply", func() bool { return len(postsIn("778")) == 1 })
 	all, one := postsIn("777"), postsIn("778")[0]
 	if all[0].Title != "Failover status: alpha" || all[1].Title != "Failover status: bravo" || one.Title != "Failover status: bravo" {
 		t.Errorf("status titles %q %q %q", all[0].Title, all[1].Title, one.Title)

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,16 +19,6 @@ import (
 	"github.com/roundfeed/roundfeed/internal/testutil"
 	"github.com/roundfeed/roundfeed/source/sftp/sftptest"
 )
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
 
 // TestRunCommand runs the real bot command against a stand-in Discord
 // (REST and gateway) and a loopback SFTP server: polling imports what is
@@ -95,7 +84,7 @@ func TestRunCommand(t *testing.T) {
 	discordHTTP = &http.Client{Transport: fake.Transport()}
 	defer func() { discordHTTP = nil }()
 
-	healthAddr := freeAddr(t)
+	healthAddr := testutil.FreeAddr(t)
 	host, port, _ := strings.Cut(srv.Addr(), ":")
 	env := strings.Join([]string{
 		"DISCORD_TOKEN=" + token, "DISCORD_GUILD_ID=900", "CONTROL_CHANNEL_ID=200", "STATS_CHANNEL_ID=300",
@@ -115,7 +104,7 @@ func TestRunCommand(t *testing.T) {
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "-env", envFile}, &stdout, &stderr) }()
 
-	waitUntil(t, "the first round posted", func() bool { return len(postsIn("300")) == 1 })
+	testutil.WaitFor(t, "the first round posted", func() bool { return len(postsIn("300")) == 1 })
 	if ids := fake.Identified(); len(ids) != 1 || ids[0] != "Bot "+token {
 		t.Fatalf("identify tokens %q", ids)
 	}
@@ -126,14 +115,14 @@ func TestRunCommand(t *testing.T) {
 		fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: fake.NextID(), ChannelID: "200", GuildID: "900", WebhookID: "600",
 			Content: "📊 `" + name + "`", Author: &discordgo.User{ID: "600", Username: "ET:Legacy Stats", Bot: true}})
 	}
-	waitUntil(t, "the webhook round posted", func() bool { return len(postsIn("300")) == 2 })
+	testutil.WaitFor(t, "the webhook round posted", func() bool { return len(postsIn("300")) == 2 })
 
 	// The owner asks for the status in another channel; a player is refused.
 	fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: fake.NextID(), ChannelID: "777", GuildID: "900", Content: "!failover-status",
 		Author: &discordgo.User{ID: "1", Username: "owner"}, Member: &discordgo.Member{}})
 	fake.Dispatch("MESSAGE_CREATE", &discordgo.Message{ID: fake.NextID(), ChannelID: "778", GuildID: "900", Content: "!failover",
 		Author: &discordgo.User{ID: "2", Username: "player"}, Member: &discordgo.Member{}})
-	waitUntil(t, "the command replies", func() bool { return len(postsIn("777")) == 1 && len(postsIn("778")) == 1 })
+	testutil.WaitFor(t, "the command replies", func() bool { return len(postsIn("777")) == 1 && len(postsIn("778")) == 1 })
 	status := postsIn("777")[0]
 	for _, want := range []string{"Failover status", "Mode: ", "Players in voice: 2", "Outbox backlog: ", "Thresholds: success 2, failure 1"} {
 		if !strings.Contains(status, want) {
@@ -178,21 +167,10 @@ func TestRunCommand(t *testing.T) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func httpGet(t *testing.T, url string) string {
 	t.Helper()
 	var body string
-	waitUntil(t, url, func() bool {
+	testutil.WaitFor(t, url, func() bool {
 		resp, err := http.Get(url)
 		if err != nil {
 			return false

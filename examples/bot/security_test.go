@@ -247,7 +247,7 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 	discordHTTP = &http.Client{Transport: rec}
 	defer func() { discordHTTP = nil }()
 
-	healthAddr := freeAddr(t)
+	healthAddr := testutil.FreeAddr(t)
 	dbPath := filepath.Join(dirs["db"], "run.db")
 	env := strings.Join([]string{
 		`DISCORD_TOKEN="` + secToken + `"`, "DISCORD_GUILD_ID=900", "CONTROL_CHANNEL_ID=200", "STATS_CHANNEL_ID=300",
@@ -272,7 +272,7 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 	var stdout, stderr testutil.SyncBuffer
 	exit := make(chan int, 1)
 	go func() { exit <- run(ctx, []string{"run", "-env", envFile}, &stdout, &stderr) }()
-	waitUntil(t, "the first round posted", func() bool { return postCount() >= 1 })
+	testutil.WaitFor(t, "the first round posted", func() bool { return postCount() >= 1 })
 
 	// Hostile names from the whitelisted webhook, each in its own message.
 	push := func(name string) string {
@@ -293,13 +293,13 @@ func TestSecurityRunNoSecretsAndNoHostilePaths(t *testing.T) {
 		}
 		return false
 	}
-	waitUntil(t, "every hostile name refused at the trigger", func() bool {
+	testutil.WaitFor(t, "every hostile name refused at the trigger", func() bool {
 		return !slices.ContainsFunc(hostileIDs, func(id string) bool { return !refused(id) })
 	})
 	// The pipeline is alive: a valid name pushed after them is imported.
 	second := publish(time.Now().Add(-time.Minute))
 	push(second)
-	waitUntil(t, "the valid pushed round posted", func() bool { return postCount() >= 2 })
+	testutil.WaitFor(t, "the valid pushed round posted", func() bool { return postCount() >= 2 })
 
 	health := httpGet(t, "http://"+healthAddr+"/health")
 	metrics := httpGet(t, "http://"+healthAddr+"/metrics")
@@ -418,7 +418,7 @@ func TestSecurityConfigErrorsHideSecrets(t *testing.T) {
 	if err := key.WritePrivate(keyPath); err != nil {
 		t.Fatal(err)
 	}
-	closed := freeAddr(t)
+	closed := testutil.FreeAddr(t)
 	host, port, _ := net.SplitHostPort(closed)
 	good := []string{
 		`DISCORD_TOKEN="` + secToken + `"`, "DISCORD_GUILD_ID=900", "CONTROL_CHANNEL_ID=200", "STATS_CHANNEL_ID=300",

@@ -480,10 +480,10 @@ func TestKeepalive(t *testing.T) {
 		// connection stays.
 		for i := 0; i < 2; i++ {
 			next := clk.Now().Add(interval)
-			waitFor(t, "keepalive timer", func() bool { return clk.HasTimerAt(next) })
+			testutil.WaitFor(t, "keepalive timer", func() bool { return clk.HasTimerAt(next) })
 			clk.Advance(interval)
 			next = clk.Now().Add(interval)
-			waitFor(t, "answered keepalive", func() bool { return clk.HasTimerAt(next) })
+			testutil.WaitFor(t, "answered keepalive", func() bool { return clk.HasTimerAt(next) })
 			if cur, _ := c.current(); cur == nil {
 				t.Fatal("connection dropped after an answered keepalive")
 			}
@@ -492,13 +492,13 @@ func TestKeepalive(t *testing.T) {
 		s.stall(true)
 		clk.Advance(interval)
 		replyBy := clk.Now().Add(timeout)
-		waitFor(t, "reply timer", func() bool { return clk.HasTimerAt(replyBy) })
+		testutil.WaitFor(t, "reply timer", func() bool { return clk.HasTimerAt(replyBy) })
 		clk.Advance(timeout - time.Millisecond)
 		if cur, _ := c.current(); cur == nil {
 			t.Fatal("connection dropped before the reply timeout")
 		}
 		clk.Advance(time.Millisecond)
-		waitFor(t, "connection dropped", func() bool { cur, _ := c.current(); return cur == nil })
+		testutil.WaitFor(t, "connection dropped", func() bool { cur, _ := c.current(); return cur == nil })
 		s.stall(false)
 		if _, err := c.List(ctx); err != nil {
 			t.Fatal(err)
@@ -620,7 +620,7 @@ func TestInsecureWarnsAtEveryConnect(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.cut()
-		waitFor(t, "loss noticed", func() bool { cur, _ := c.current(); return cur == nil })
+		testutil.WaitFor(t, "loss noticed", func() bool { cur, _ := c.current(); return cur == nil })
 	}
 	if n := strings.Count(buf.String(), "host key NOT verified"); n != 2 {
 		t.Fatalf("%d warnings for 2 connects:\n%s", n, buf.String())
@@ -693,7 +693,7 @@ func TestConcurrentFetch(t *testing.T) {
 			}()
 		}
 		close(start)
-		waitFor(t, "some fetches", func() bool { return c.Counters().BytesRead > 0 })
+		testutil.WaitFor(t, "some fetches", func() bool { return c.Counters().BytesRead > 0 })
 		s.cut()
 		wg.Wait()
 		close(errs)

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -102,10 +101,10 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 		t.Fatalf("the webhook saw %d attempts; logs:\n%s", h.attempts, logs.String())
 	}
 	// Dropped connections, then a closed server: transport errors.
-	waitFor(t, "a dropped-connection failure", func() bool { return strings.Contains(logs.String(), "EOF") })
+	testutil.WaitFor(t, "a dropped-connection failure", func() bool { return strings.Contains(logs.String(), "EOF") })
 	srv.CloseClientConnections()
 	srv.Close()
-	waitFor(t, "a refused-connection failure", func() bool { return strings.Contains(logs.String(), "refused") })
+	testutil.WaitFor(t, "a refused-connection failure", func() bool { return strings.Contains(logs.String(), "refused") })
 	cancel()
 	err := <-done
 	if !errors.Is(err, context.Canceled) {
@@ -124,7 +123,7 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 	// The sender's own errors, case by case.
 	for _, code := range []int{500, 429, 404, 0} {
 		t.Run(fmt.Sprint("sender ", code), func(t *testing.T) {
-			u := "http://" + closedAddr(t) + "/api/webhooks/123/" + webhookSecret
+			u := "http://" + testutil.FreeAddr(t) + "/api/webhooks/123/" + webhookSecret
 			if code != 0 {
 				s := httptest.NewServer(&hostileWebhook{script: []int{code, code}, third: make(chan struct{})})
 				defer s.Close()
@@ -152,28 +151,5 @@ func TestSecurityWebhookSecretNeverLogged(t *testing.T) {
 			assertNoWebhookSecret(t, "Notify error chain", chain.String(), u)
 			assertNoWebhookSecret(t, "sender logs", slogs.String(), u)
 		})
-	}
-}
-
-// closedAddr returns a loopback address nobody listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
-// waitFor polls cond; the deadline is a hang guard, not a timing assertion.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }

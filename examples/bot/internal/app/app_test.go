@@ -137,7 +137,7 @@ func TestAppOverHTTP(t *testing.T) {
 	}
 	waitState(t, a, r2.Stats, tracker.StateDone)
 	waitState(t, a, r2.Endstats, tracker.StateDone)
-	waitFor(t, "outbox drained", func() bool {
+	testutil.WaitFor(t, "outbox drained", func() bool {
 		b, err := a.Store().OutboxBacklog(context.Background())
 		return err == nil && b.Pending == 0 && b.Sent == 4
 	})
@@ -195,23 +195,10 @@ func TestAppOverHTTP(t *testing.T) {
 
 func waitState(t *testing.T, a *app.App, name string, want tracker.State) {
 	t.Helper()
-	waitFor(t, name+" "+string(want), func() bool {
+	testutil.WaitFor(t, name+" "+string(want), func() bool {
 		rec, err := a.Tracker().Get(context.Background(), "main", name)
 		return err == nil && rec.State == want
 	})
-}
-
-// waitFor polls cond for up to 20 s: it waits for work to finish, not for
-// a timeout to fire.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func get(t *testing.T, url string) (int, string) {
