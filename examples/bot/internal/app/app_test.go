@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -56,15 +55,7 @@ func TestAppOverHTTP(t *testing.T) {
 	}
 	srv := sftptest.Start(t, dir)
 
-	host, portStr, _ := net.SplitHostPort(srv.Addr())
-	port, _ := strconv.Atoi(portStr)
-	scfg := sftp.DefaultConfig()
-	scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = host, port, "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
-	client, err := sftp.NewClient(scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := sftpClient(t, srv)
 
 	fake := demo.NewFakeDiscord("900", "200")
 	defer fake.Close()
@@ -144,7 +135,7 @@ func TestAppOverHTTP(t *testing.T) {
 
 	hs := httptest.NewServer(health.Handler(a.HealthReport, a.Metrics()))
 	defer hs.Close()
-	code, body := get(t, hs.URL+"/health")
+	code, body := testutil.HTTPGet(t, hs.URL+"/health")
 	var rep health.Report
 	if err := json.Unmarshal([]byte(body), &rep); err != nil || code != 200 {
 		t.Fatalf("health %d %s", code, body)
@@ -153,7 +144,7 @@ func TestAppOverHTTP(t *testing.T) {
 		len(rep.Servers) != 1 || rep.Servers[0].Server != "main" || rep.Servers[0].LastFile == nil {
 		t.Errorf("health = %+v", rep)
 	}
-	code, metrics := get(t, hs.URL+"/metrics")
+	code, metrics := testutil.HTTPGet(t, hs.URL+"/metrics")
 	if code != 200 {
 		t.Fatalf("metrics %d", code)
 	}
@@ -201,15 +192,18 @@ func waitState(t *testing.T, a *app.App, name string, want tracker.State) {
 	})
 }
 
-func get(t *testing.T, url string) (int, string) {
+// sftpClient connects a client to srv as user "et" at "/"; the test's
+// cleanup closes it.
+func sftpClient(t *testing.T, srv *sftptest.Server) *sftp.Client {
 	t.Helper()
-	resp, err := http.Get(url)
+	scfg := sftp.DefaultConfig()
+	scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = srv.Host(), srv.Port(), "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
+	client, err := sftp.NewClient(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	t.Cleanup(func() { client.Close() })
+	return client
 }
 
 // TestLateMessageAfterClose: a Discord message handled after the App
@@ -218,15 +212,7 @@ func TestLateMessageAfterClose(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	srv := sftptest.Start(t, dir)
-	host, portStr, _ := net.SplitHostPort(srv.Addr())
-	port, _ := strconv.Atoi(portStr)
-	scfg := sftp.DefaultConfig()
-	scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = host, port, "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
-	client, err := sftp.NewClient(scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
+	client := sftpClient(t, srv)
 	wcfg := webhook.DefaultConfig()
 	wcfg.ControlChannelID, wcfg.Whitelist, wcfg.FileRate = "200", []string{"600"}, 1
 	icfg := ingest.DefaultConfig()
@@ -268,13 +254,7 @@ func TestServersRouting(t *testing.T) {
 	t.Parallel()
 	server := func(name, hook string) app.Server {
 		srv := sftptest.Start(t, t.TempDir())
-		scfg := sftp.DefaultConfig()
-		scfg.Host, scfg.Port, scfg.User, scfg.Signer, scfg.HostKey, scfg.RemoteDir = srv.Host(), srv.Port(), "et", srv.ClientSigner(), srv.HostKeyLine(), "/"
-		client, err := sftp.NewClient(scfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { client.Close() })
+		client := sftpClient(t, srv)
 		wcfg := webhook.DefaultConfig()
 		wcfg.ControlChannelID, wcfg.Whitelist = "200", []string{hook}
 		return app.Server{Name: name, Failover: failover.DefaultConfig(), Schedule: failover.DefaultScheduleConfig(), Webhook: wcfg, Remote: client}

@@ -4,24 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-)
 
-func get(t *testing.T, url string) (int, string) {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
-}
+	"github.com/roundfeed/roundfeed/internal/testutil"
+)
 
 func TestHealthJSON(t *testing.T) {
 	t.Parallel()
@@ -83,7 +73,7 @@ func TestHealthJSON(t *testing.T) {
 			t.Parallel()
 			srv := httptest.NewServer(Handler(tc.report, NewMetrics(Sources{})))
 			defer srv.Close()
-			code, body := get(t, srv.URL+"/health")
+			code, body := testutil.HTTPGet(t, srv.URL+"/health")
 			if code != tc.code {
 				t.Errorf("code %d, want %d", code, tc.code)
 			}
@@ -122,7 +112,7 @@ func TestMetrics(t *testing.T) {
 	m.Published.WithLabelValues("ok").Inc()
 	srv := httptest.NewServer(Handler(func(context.Context) (Report, error) { return Report{Status: "ok"}, nil }, m))
 	defer srv.Close()
-	code, body := get(t, srv.URL+"/metrics")
+	code, body := testutil.HTTPGet(t, srv.URL+"/metrics")
 	if code != 200 {
 		t.Fatalf("code %d", code)
 	}
