@@ -20,7 +20,7 @@ section() { # title, command...
   {
     printf '\n## %s\n\n' "$title"
     if [ "$1" = demo_summary ]; then
-      printf 'Command: `go run ./examples/bot demo -for 30s -speed 300 -json | tail -n 1`\n\n```\n'
+      printf 'Command: `go run ./examples/bot demo -for 30s -speed 300 -json 2>/dev/null | tail -n 1`\n\n```\n'
     else
       printf 'Command: `%s`\n\n```\n' "$*"
     fi
@@ -67,7 +67,7 @@ section "Failover machine and schedule" \
   go test ./failover -run '^$' -bench . -benchmem
 section "Failover simulator: every policy on every scenario (seed 1, 3 nights)" \
   go run ./examples/failoversim -seed 1 -nights 3
-demo_summary() { go run ./examples/bot demo -for 30s -speed 300 -json | tail -n 1; }
+demo_summary() { go run ./examples/bot demo -for 30s -speed 300 -json 2>/dev/null | tail -n 1; }
 section "Demo: the whole system, accelerated (summary JSON, last line of the output)" \
   demo_summary
 section "Chaos: 20 seeded fault schedules (the CI run)" \
