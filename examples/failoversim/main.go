@@ -41,8 +41,8 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 	seed := fs.Uint64("seed", 1, "random seed; the same seed gives the same output")
 	nights := fs.Int("nights", 1, "game nights to simulate (20:00-01:00 each)")
 	asJSON := fs.Bool("json", false, "print a JSON array of rows instead of a table")
-	policies := fs.String("policy", "", "comma-separated policies to run (default all: "+names(sim.Policies())+")")
-	scenarios := fs.String("scenario", "", "comma-separated scenarios to run (default all: "+scenarioNames(sim.Scenarios())+")")
+	policies := fs.String("policy", "", "comma-separated policies to run (default all: "+joinNames(sim.Policies(), policyName)+")")
+	scenarios := fs.String("scenario", "", "comma-separated scenarios to run (default all: "+joinNames(sim.Scenarios(), scenarioName)+")")
 	list := fs.Bool("list", false, "describe the policies and scenarios and exit")
 	folder := fs.Int("folder", sim.DefaultFolderFiles, "files already in the stats folder (sets the cost of a listing)")
 	env := fs.Bool("env", false, "configure the machine and schedule from the bot's environment variables (SMART_FAILOVER_ENABLED, WEBHOOK_*, POLL_*, PROBE_INTERVAL, ANTI_ENTROPY_INTERVAL)")
@@ -62,11 +62,11 @@ func run(args []string, lookup func(string) (string, bool), stdout, stderr io.Wr
 		}
 		return nil
 	}
-	ps, err := pickPolicies(*policies)
+	ps, err := pick("policy", *policies, sim.Policies(), policyName)
 	if err != nil {
 		return err
 	}
-	ss, err := pickScenarios(*scenarios)
+	ss, err := pick("scenario", *scenarios, sim.Scenarios(), scenarioName)
 	if err != nil {
 		return err
 	}
@@ -101,68 +101,42 @@ func dropTime(groups []string, a slog.Attr) slog.Attr {
 	return a
 }
 
-// pickPolicies returns the policies named in list (comma-separated), in
-// table order; empty means all.
-func pickPolicies(list string) ([]sim.Policy, error) {
-	all := sim.Policies()
+func policyName(p sim.Policy) string      { return p.Name }
+func scenarioName(sc sim.Scenario) string { return sc.Name }
+
+// pick returns the items of all named in list (comma-separated), in table
+// order; empty means all. An unknown name is an error naming the flag.
+func pick[T any](flag, list string, all []T, name func(T) string) ([]T, error) {
 	if list == "" {
 		return all, nil
+	}
+	known := map[string]bool{}
+	for _, it := range all {
+		known[name(it)] = true
 	}
 	want := map[string]bool{}
 	var errs []error
 	for _, n := range strings.Split(list, ",") {
 		n = strings.TrimSpace(n)
-		if _, ok := sim.PolicyByName(n); !ok {
-			errs = append(errs, fmt.Errorf("-policy: unknown policy %q (have %s)", n, names(all)))
+		if !known[n] {
+			errs = append(errs, fmt.Errorf("-%s: unknown %s %q (have %s)", flag, flag, n, joinNames(all, name)))
 		}
 		want[n] = true
 	}
-	var out []sim.Policy
-	for _, p := range all {
-		if want[p.Name] {
-			out = append(out, p)
+	var out []T
+	for _, it := range all {
+		if want[name(it)] {
+			out = append(out, it)
 		}
 	}
 	return out, errors.Join(errs...)
 }
 
-// pickScenarios returns the scenarios named in list (comma-separated), in
-// table order; empty means all.
-func pickScenarios(list string) ([]sim.Scenario, error) {
-	all := sim.Scenarios()
-	if list == "" {
-		return all, nil
-	}
-	want := map[string]bool{}
-	var errs []error
-	for _, n := range strings.Split(list, ",") {
-		n = strings.TrimSpace(n)
-		if _, ok := sim.ScenarioByName(n); !ok {
-			errs = append(errs, fmt.Errorf("-scenario: unknown scenario %q (have %s)", n, scenarioNames(all)))
-		}
-		want[n] = true
-	}
-	var out []sim.Scenario
-	for _, s := range all {
-		if want[s.Name] {
-			out = append(out, s)
-		}
-	}
-	return out, errors.Join(errs...)
-}
-
-func names(ps []sim.Policy) string {
-	var n []string
-	for _, p := range ps {
-		n = append(n, p.Name)
-	}
-	return strings.Join(n, ", ")
-}
-
-func scenarioNames(ss []sim.Scenario) string {
-	var n []string
-	for _, s := range ss {
-		n = append(n, s.Name)
+// joinNames lists the names of all, comma-separated.
+func joinNames[T any](all []T, name func(T) string) string {
+	n := make([]string, 0, len(all))
+	for _, it := range all {
+		n = append(n, name(it))
 	}
 	return strings.Join(n, ", ")
 }
