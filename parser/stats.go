@@ -430,9 +430,9 @@ func (p *statsParser) parsePlayer(line string, terminated bool, lineNo int) {
 		pl.Team = int(saturatingInt(parts[3]))
 	}
 	if compat {
-		pl.Name = p.stripColorsCompat(pl.NameRaw)
+		pl.Name = p.stripColors(pl.NameRaw, compatColorCode)
 	} else {
-		pl.Name = p.stripColorsET(pl.NameRaw)
+		pl.Name = p.stripColors(pl.NameRaw, etColorCode)
 	}
 	guid8 := firstRunes(pl.GUIDRaw, 8)
 	if compat {
@@ -661,17 +661,19 @@ func (p *statsParser) timeDisplay(secs int64) string {
 	return p.arena.String()[start:]
 }
 
-// stripColorsCompat removes "^" + [0-9A-Za-z] pairs, left to right (S12).
-func (p *statsParser) stripColorsCompat(s string) string {
+// stripColors removes colour codes: each "^" followed by a code, where
+// code(rest) gives the length of the code at the start of rest (0: not a
+// code, and the "^" is kept), scanning left to right.
+func (p *statsParser) stripColors(s string, code func(rest string) int) string {
 	i := strings.IndexByte(s, '^')
 	if i < 0 {
 		return s
 	}
 	start := p.arena.Len()
 	for i >= 0 {
-		if i+1 < len(s) && isAlnum(s[i+1]) {
+		if n := code(s[i+1:]); n > 0 {
 			p.arena.WriteString(s[:i])
-			s = s[i+2:]
+			s = s[i+1+n:]
 		} else {
 			p.arena.WriteString(s[:i+1])
 			s = s[i+1:]
@@ -682,28 +684,23 @@ func (p *statsParser) stripColorsCompat(s string) string {
 	return p.arena.String()[start:]
 }
 
-// stripColorsET removes "^" + any character except "^" and NUL, the
-// engine's rule (native, S12). The character is a whole UTF-8 sequence so
-// the result stays valid UTF-8.
-func (p *statsParser) stripColorsET(s string) string {
-	i := strings.IndexByte(s, '^')
-	if i < 0 {
-		return s
+// compatColorCode is the reference reader's rule (S12): "^" + [0-9A-Za-z].
+func compatColorCode(rest string) int {
+	if rest != "" && isAlnum(rest[0]) {
+		return 1
 	}
-	start := p.arena.Len()
-	for i >= 0 {
-		if i+1 < len(s) && s[i+1] != '^' && s[i+1] != 0 {
-			p.arena.WriteString(s[:i])
-			_, n := utf8.DecodeRuneInString(s[i+1:])
-			s = s[i+1+n:]
-		} else {
-			p.arena.WriteString(s[:i+1])
-			s = s[i+1:]
-		}
-		i = strings.IndexByte(s, '^')
+	return 0
+}
+
+// etColorCode is the engine's rule (native, S12): "^" + any character
+// except "^" and NUL. The character is a whole UTF-8 sequence so the result
+// stays valid UTF-8.
+func etColorCode(rest string) int {
+	if rest == "" || rest[0] == '^' || rest[0] == 0 {
+		return 0
 	}
-	p.arena.WriteString(s)
-	return p.arena.String()[start:]
+	_, n := utf8.DecodeRuneInString(rest)
+	return n
 }
 
 func isAlnum(c byte) bool {
