@@ -100,7 +100,7 @@ func readInputs(paths []string, opt parser.Options) ([]parser.File, error) {
 	for _, p := range paths {
 		fi, err := os.Stat(p)
 		if err != nil {
-			return nil, fmt.Errorf("stat %s: %w", p, err)
+			return nil, err // a *fs.PathError: "stat PATH: reason"
 		}
 		if !fi.IsDir() {
 			files = append(files, p)
