@@ -3,6 +3,7 @@ package ingest_test
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -237,6 +238,20 @@ func (e *env) record(name string) tracker.Record {
 		e.t.Fatal(err)
 	}
 	return r
+}
+
+// state is the tracker state of name, or "" while the tracker has no row for
+// it yet (an event can still be on its way to a worker): for wait loops.
+func (e *env) state(name string) tracker.State {
+	e.t.Helper()
+	r, err := e.tr.Get(e.ctx, "main", name)
+	if errors.Is(err, tracker.ErrNotFound) {
+		return ""
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return r.State
 }
 
 func (e *env) count(query string, args ...any) int {
